@@ -1,0 +1,54 @@
+# Marsad: the two commands a user needs are `make run` and `make test`.
+# Every target sets itself up (venv, packages, Kafka jars) and is quick the second time:
+# the venv is rebuilt only when pyproject.toml changes, jars are fetched once into ~/.cache/marsad.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JARS   := $(BIN)/marsad kafka fetch
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint unit integration demo bench drills clean kafka-stop
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(JARS)
+
+## Run the monitor on its embedded default: local broker + ingest + stream + alerts.
+run: setup
+	$(BIN)/marsad up
+
+## The whole suite: lint, types, unit, integration, end-to-end and drills (real local broker).
+test: setup lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy marsad ingest stream alerts
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: setup
+	$(BIN)/pytest tests/integration tests/e2e $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/marsad demo
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+drills: setup
+	$(BIN)/pytest -m drill tests/drills $(PYTEST_ARGS)
+
+kafka-stop: $(STAMP)
+	$(BIN)/marsad kafka stop
+
+clean:
+	rm -rf $(VENV) .marsad .pytest_cache .mypy_cache .ruff_cache

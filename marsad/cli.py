@@ -1,0 +1,82 @@
+"""The ``marsad`` command: one entry point, each subcommand owned by the room that does the work.
+
+Subcommands are imported lazily (click's documented LazyGroup pattern) so that
+``marsad extract`` does not pay for importing Faust or Kafka clients, and so each room
+keeps its own command next to its code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from marsad.logs import setup_logging
+
+#: name -> "module:attribute" of a click command.
+COMMANDS: dict[str, str] = {
+    "extract": "stream.extract.cli:extract_cmd",
+    "eval": "stream.extract.cli:eval_cmd",
+    "kafka": "marsad.kafka.cli:kafka_group",
+    "ingest": "ingest.cli:ingest_cmd",
+    "stream": "stream.cli:stream_cmd",
+    "alerts": "alerts.cli:alerts_cmd",
+    "up": "marsad.up:up_cmd",
+    "replay": "marsad.replay:replay_cmd",
+    "demo": "marsad.demo:demo_cmd",
+    "status": "marsad.status:status_cmd",
+}
+
+HELP = {
+    "extract": "Extract incidents from articles (JSON Lines in, JSON Lines out).",
+    "eval": "Score the extractor against a gold file.",
+    "kafka": "Manage the embedded local Kafka broker.",
+    "ingest": "Poll feeds and publish articles.",
+    "stream": "Run the Faust stream processor.",
+    "alerts": "Run the Slack notifier.",
+    "up": "Run broker, ingest, stream and alerts together.",
+    "replay": "Back-test: push an archive through the pipeline, write alerts.",
+    "demo": "Offline end-to-end showcase with a bundled feed.",
+    "status": "Health, consumer lag and DLQ counts.",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return _missing(cmd_name)
+            raise
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: Any) -> None:
+        rows = [(name, HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _missing(name: str) -> click.Command:
+    @click.command(name=name)
+    def _cmd() -> None:
+        raise click.ClickException(f"'{name}' is not available in this build")
+
+    return _cmd
+
+
+@click.group(cls=LazyGroup)
+@click.option("--log-level", envvar="MARSAD_LOG_LEVEL", default="INFO", show_default=True)
+@click.option("--log-json/--no-log-json", envvar="MARSAD_LOG_JSON", default=False)
+def main(log_level: str, log_json: bool) -> None:
+    """Marsad (مرصد): Arabic conflict-incident monitor."""
+    setup_logging(log_level, log_json)

@@ -1,0 +1,122 @@
+"""Run Marsad services as child processes: the supervisor behind `marsad up` and `marsad demo`.
+
+Each service (`marsad ingest|stream|alerts`) runs in its own process, as in the compose
+deployment, so a crash in one is visible and restartable without taking the others down.
+Children run in their own session: a terminal Ctrl-C reaches only the supervisor, which then
+asks each child to stop with SIGTERM (each finishes its current message and commits) and
+kills only what is still alive after the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def marsad_executable() -> list[str]:
+    """The command that runs this very installation's ``marsad`` (same venv, same code)."""
+    exe = Path(sys.executable).with_name("marsad")
+    if exe.exists():
+        return [str(exe)]
+    return [sys.executable, "-m", "marsad"]
+
+
+@dataclass
+class Service:
+    name: str
+    args: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+
+class ServiceGroup:
+    """Start, watch (restart with a budget) and stop a set of ``marsad`` subcommands."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path | None = None,
+        max_restarts: int = 5,
+        restart_window_s: float = 300.0,
+    ) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.max_restarts = max_restarts
+        self.restart_window_s = restart_window_s
+        self.services: dict[str, Service] = {}
+
+    def add(self, name: str, *args: str) -> None:
+        self.services[name] = Service(name, [*marsad_executable(), *args])
+
+    def _spawn(self, svc: Service) -> None:
+        out: int | object = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{svc.name}.log", "ab")  # noqa: SIM115 - owned by child
+        svc.proc = subprocess.Popen(
+            svc.args,
+            env=self.env,
+            start_new_session=True,
+            stdout=out,  # type: ignore[arg-type]
+            stderr=subprocess.STDOUT if out is not None else None,
+        )
+        log.info("started %s (pid %d)", svc.name, svc.proc.pid)
+
+    def start(self) -> None:
+        for svc in self.services.values():
+            self._spawn(svc)
+
+    def check(self) -> None:
+        """Restart a child that died; give up (raise) when one keeps dying."""
+        now = time.monotonic()
+        for svc in self.services.values():
+            if svc.proc is None or svc.proc.poll() is None:
+                continue
+            code = svc.proc.returncode
+            svc.restarts = [t for t in svc.restarts if now - t < self.restart_window_s]
+            if len(svc.restarts) >= self.max_restarts:
+                raise RuntimeError(
+                    f"service {svc.name} exited with code {code} "
+                    f"{len(svc.restarts)} times in {self.restart_window_s:.0f}s; giving up"
+                )
+            log.warning("service %s exited with code %s; restarting", svc.name, code)
+            svc.restarts.append(now)
+            self._spawn(svc)
+
+    def alive(self) -> dict[str, bool]:
+        return {n: s.proc is not None and s.proc.poll() is None for n, s in self.services.items()}
+
+    def stop(self, grace_s: float = 30.0) -> dict[str, int | None]:
+        """SIGTERM every child, wait up to ``grace_s``, SIGKILL the rest; return exit codes."""
+        for svc in self.services.values():
+            if svc.proc is not None and svc.proc.poll() is None:
+                log.info("stopping %s (pid %d)", svc.name, svc.proc.pid)
+                svc.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        codes: dict[str, int | None] = {}
+        for svc in self.services.values():
+            if svc.proc is None:
+                continue
+            try:
+                codes[svc.name] = svc.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.error("%s did not stop within %.0fs; killing it", svc.name, grace_s)
+                svc.proc.kill()
+                codes[svc.name] = svc.proc.wait()
+        return codes
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """This process's environment with Marsad variables overridden for the children."""
+    env = dict(os.environ)
+    env.update(overrides)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env

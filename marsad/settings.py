@@ -1,0 +1,50 @@
+"""Runtime settings from the environment (pydantic-settings validates them at start-up).
+
+Why pydantic-settings: one typed place for every knob, with clear errors naming the bad
+variable, instead of ``os.environ.get`` scattered through the rooms.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every variable is read as ``MARSAD_<NAME>`` except the Slack ones, named as Slack names them."""
+
+    model_config = SettingsConfigDict(env_prefix="MARSAD_", extra="ignore")
+
+    #: Kafka bootstrap servers. Empty: use (and start if needed) the embedded local broker.
+    kafka_bootstrap: str = ""
+    #: Where local state lives: broker data, poller state, alert ledger, alert JSONL.
+    home: Path = PROJECT_ROOT / ".marsad"
+    #: Cache for downloaded Kafka jars (outside git, shared between clones).
+    cache_dir: Path = Path.home() / ".cache" / "marsad"
+    config_dir: Path = PROJECT_ROOT / "config"
+    #: Port of the embedded local broker.
+    local_kafka_port: int = 9092
+    local_kafka_controller_port: int = 9093
+    #: Partitions for the contract topics (and Faust's internal topics).
+    partitions: int = 4
+    log_level: str = "INFO"
+    log_json: bool = False
+    metrics_port: int = 0
+
+    slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    slack_webhook_url: str = Field(default="", validation_alias="SLACK_WEBHOOK_URL")
+
+    @property
+    def alerts_jsonl(self) -> Path:
+        return self.home / "alerts.jsonl"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,73 @@
+"""`marsad up`: the whole monitor on one machine — broker, ingest, stream and alerts.
+
+With no ``MARSAD_KAFKA_BOOTSTRAP`` the embedded local broker is started (or reused) first and
+stopped again on exit if this command started it. Ctrl-C / SIGTERM stops the services
+gracefully: each finishes its current message and commits its offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from marsad.services import ServiceGroup, child_env
+from marsad.settings import get_settings
+
+log = logging.getLogger("marsad.up")
+
+
+@click.command("up")
+@click.option("--feeds", type=click.Path(exists=True, dir_okay=False), help="feeds.yaml to poll")
+@click.option("--keep-broker/--stop-broker", default=False, help="leave the local broker running")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(["ingest", "stream", "alerts"]),
+    help="run only these services (repeatable)",
+)
+def up_cmd(feeds: str | None, keep_broker: bool, only: tuple[str, ...]) -> None:
+    """Run broker + ingest + stream + alerts until Ctrl-C."""
+    from marsad.kafka.broker import LocalBroker, ensure_local_broker
+
+    settings = get_settings()
+    local = None if settings.kafka_bootstrap else LocalBroker.from_settings(settings)
+    started_broker = local is not None and not local.is_running()
+    bootstrap = ensure_local_broker(settings)
+    log.info("kafka at %s", bootstrap)
+
+    group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))
+    for name in only or ("ingest", "stream", "alerts"):
+        args = [name]
+        if name == "ingest" and feeds:
+            args += ["--feeds", feeds]
+        group.add(name, *args)
+
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    group.start()
+    mode = "Slack" if settings.slack_bot_token or settings.slack_webhook_url else "console+JSONL"
+    click.echo(f"marsad up: kafka {bootstrap}; alerts → {mode}; Ctrl-C to stop", err=True)
+    failed: Exception | None = None
+    try:
+        while not stop.wait(1.0):
+            group.check()
+    except RuntimeError as exc:
+        failed = exc
+        log.error("%s", exc)
+    codes = group.stop()
+    log.info("services stopped: %s", codes)
+    if started_broker and not keep_broker and local is not None:
+        local.stop()
+        log.info("local broker stopped")
+    if failed is not None:
+        raise click.ClickException(str(failed))
