@@ -1,0 +1,64 @@
+"""docker-compose.yml stays in step with the code (no Docker engine here, so we check by reading).
+
+`docker compose config` needs the compose plugin, absent on this machine; instead these tests
+check what compose would check and what the code expects: every service command is a real
+`marsad` subcommand, every MARSAD_/SLACK_ variable is a real setting, and the broker image is
+the Kafka line the clients are tested against.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from marsad.cli import COMMANDS
+from marsad.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def _env_names() -> set[str]:
+    names = set()
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names.add(alias if isinstance(alias, str) else f"MARSAD_{field_name.upper()}")
+    return names
+
+
+def test_services_are_broker_plus_the_three_rooms() -> None:
+    assert set(COMPOSE["services"]) == {"kafka", "topics", "ingest", "stream", "alerts"}
+
+
+def test_every_service_command_is_a_marsad_subcommand() -> None:
+    for name, svc in COMPOSE["services"].items():
+        if name == "kafka":
+            continue
+        command = svc["command"]
+        assert command[0] in COMMANDS, f"{name}: unknown marsad subcommand {command[0]}"
+
+
+def test_every_marsad_variable_is_a_setting() -> None:
+    known = _env_names()
+    for name, svc in COMPOSE["services"].items():
+        for var in svc.get("environment", {}):
+            if var.startswith(("MARSAD_", "SLACK_")):
+                assert var in known, f"{name}: {var} is not read by marsad.settings"
+
+
+def test_broker_is_kafka_39_kraft_with_single_node_replication() -> None:
+    kafka = COMPOSE["services"]["kafka"]
+    assert kafka["image"].startswith("apache/kafka:3.9")
+    env = kafka["environment"]
+    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    bootstrap = COMPOSE["services"]["stream"]["environment"]["MARSAD_KAFKA_BOOTSTRAP"]
+    assert bootstrap.split(":")[1] in env["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def test_services_wait_for_topics_to_exist() -> None:
+    for name in ("ingest", "stream", "alerts"):
+        dep = COMPOSE["services"][name]["depends_on"]["topics"]
+        assert dep["condition"] == "service_completed_successfully"

@@ -1,0 +1,66 @@
+"""``marsad status`` without a broker: rendering, and the error when none is reachable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from marsad.status import (
+    EXIT_NO_BROKER,
+    GroupLag,
+    PartitionLag,
+    StatusReport,
+    render_text,
+    status_cmd,
+)
+from tests.support.kafka_helpers import free_port
+
+
+def _report() -> StatusReport:
+    return StatusReport(
+        bootstrap="127.0.0.1:9092",
+        reachable=True,
+        source="MARSAD_KAFKA_BOOTSTRAP",
+        groups=[
+            GroupLag(
+                "marsad-stream",
+                [PartitionLag("articles", 0, 5, 9, 4), PartitionLag("articles", 1, None, 3, 3)],
+            )
+        ],
+        last_message_ms={"articles": 1_700_000_000_000, "alerts": None},
+        dlq_counts={"articles.dlq": 2, "alerts.dlq": None},
+    )
+
+
+def test_render_text_shows_every_number() -> None:
+    text = render_text(_report(), now_ms=1_700_000_000_000 + 3 * 3600 * 1000)
+    assert "marsad-stream: total lag 7" in text
+    assert "articles[0]  committed 5, end 9, lag 4" in text
+    assert "articles[1]  never committed, end 3, lag 3" in text
+    assert "articles: 2023-11-14T22:13:20+00:00 (3 h ago)" in text
+    assert "alerts: (empty)" in text
+    assert "articles.dlq: 2" in text and "alerts.dlq: (missing)" in text
+
+
+def test_as_dict_adds_totals_and_iso_times() -> None:
+    data = _report().as_dict()
+    assert data["groups"][0]["total_lag"] == 7
+    assert data["last_message"] == {"articles": "2023-11-14T22:13:20+00:00", "alerts": None}
+
+
+def test_unreachable_configured_broker_exits_2() -> None:
+    port = free_port()
+    result = CliRunner().invoke(
+        status_cmd, ["--timeout", "1"], env={"MARSAD_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}"}
+    )
+    assert result.exit_code == EXIT_NO_BROKER
+    assert "UNREACHABLE" in result.output
+
+
+def test_no_local_broker_exits_2_with_hint(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        status_cmd, [], env={"MARSAD_KAFKA_BOOTSTRAP": "", "MARSAD_HOME": str(tmp_path)}
+    )
+    assert result.exit_code == EXIT_NO_BROKER
+    assert "marsad kafka start" in result.output
