@@ -54,7 +54,8 @@ class ServiceGroup:
         self.services: dict[str, Service] = {}
 
     def add(self, name: str, *args: str) -> None:
-        self.services[name] = Service(name, [*marsad_executable(), *args])
+        """Run ``marsad <name> <args…>`` as the service ``name``."""
+        self.services[name] = Service(name, [*marsad_executable(), name, *args])
 
     def _spawn(self, svc: Service) -> None:
         out: int | object = None

@@ -41,7 +41,7 @@ def up_cmd(feeds: str | None, keep_broker: bool, only: tuple[str, ...]) -> None:
 
     group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))
     for name in only or ("ingest", "stream", "alerts"):
-        args = [name]
+        args: list[str] = []
         if name == "ingest" and feeds:
             args += ["--feeds", feeds]
         group.add(name, *args)

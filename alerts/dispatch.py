@@ -1,0 +1,190 @@
+"""One alert revision → at most one Slack post (plus, for revisions, one edit and one reply).
+
+Why separate from the Kafka loop: this is where "never twice" is decided, and it is easiest to
+test with a fake Slack and no broker.  The order of durable steps is the whole point:
+
+1. ledger says delivered/parked → nothing to do (a redelivery after a crash);
+2. ledger says pending → an earlier attempt died mid-call: ask the sink whether Slack has the
+   message (message metadata); if yes, record it and stop;
+3. write ``pending``, call Slack, write ``delivered`` — and only then may the caller commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from alerts import blocks, changes
+from alerts.delivery import LookupUnsupported, PermanentDeliveryError, Posted, Sink
+from alerts.ledger import Entry, Ledger
+from alerts.routing import RoutingConfig
+from marsad.records import Alert
+
+log = logging.getLogger(__name__)
+
+#: chat.update errors meaning "the original is gone": post a fresh message instead.
+GONE = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+
+#: How far before a pending attempt to look back in channel history (clock skew margin).
+LOOKBACK_S = 300.0
+
+
+class Outcome(StrEnum):
+    POSTED = "posted"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"  # already delivered or parked: skipped
+    RECOVERED = "recovered"  # found in Slack after a crash: recorded, not re-posted
+    STALE = "stale"  # an older revision than one already shown
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    channel: str | None = None
+    ts: str | None = None
+
+
+class Dispatcher:
+    def __init__(self, ledger: Ledger, sink: Sink, routing: RoutingConfig) -> None:
+        self.ledger = ledger
+        self.sink = sink
+        self.routing = routing
+
+    def deliver(self, alert: Alert) -> Result:
+        """Deliver one alert revision exactly once as far as the ledger and Slack can tell.
+
+        Raises the sink's Transient/PermanentDeliveryError; the ledger then still says
+        ``pending``, which is what makes the next attempt check Slack first.
+        """
+        entry = self.ledger.get(alert.id, alert.revision)
+        if entry is not None and entry.state in ("delivered", "parked"):
+            log.info("alert %s r%d already %s: skipped", alert.id, alert.revision, entry.state)
+            return Result(Outcome.DUPLICATE, entry.channel, entry.ts)
+        root = self.ledger.latest_delivered(alert.id)
+        if root is not None and root.revision > alert.revision:
+            log.info(
+                "alert %s r%d is older than delivered r%d: skipped",
+                alert.id,
+                alert.revision,
+                root.revision,
+            )
+            return Result(Outcome.STALE, root.channel, root.ts)
+        if entry is not None and entry.state == "pending":
+            recovered = self._recover(alert, entry)
+            if recovered is not None:
+                return recovered
+        if root is not None and root.ts and self.sink.can_update and root.channel:
+            return self._revise(alert, root)
+        return self._post(alert, root)
+
+    def _post(self, alert: Alert, previous: Entry | None) -> Result:
+        channel = self.routing.channel_for(alert)
+        message = blocks.render(alert)
+        self.ledger.mark_pending(alert.id, alert.revision, self.sink.name, channel)
+        posted = self.sink.post(channel, message)
+        if previous is not None and not self.sink.can_update:
+            # Webhook/console: no edits, so the change note follows the new message.
+            note = changes.summary(alert, previous.facts)
+            self.sink.post(channel, blocks.render_update_reply(alert, note))
+        self._delivered(alert, posted.channel, posted.ts)
+        log.info("alert %s r%d posted to %s ts=%s", alert.id, alert.revision, channel, posted.ts)
+        return Result(Outcome.POSTED, posted.channel, posted.ts)
+
+    def _revise(self, alert: Alert, root: Entry) -> Result:
+        assert root.channel is not None and root.ts is not None
+        self.ledger.mark_pending(alert.id, alert.revision, self.sink.name, root.channel, root.ts)
+        # chat.update is idempotent: repeating it after a crash does no harm.
+        try:
+            self.sink.update(root.channel, root.ts, blocks.render(alert))
+        except PermanentDeliveryError as exc:
+            if exc.code not in GONE:
+                raise
+            log.warning(
+                "alert %s r%d: original message %s/%s cannot be edited (%s); posting anew",
+                alert.id,
+                alert.revision,
+                root.channel,
+                root.ts,
+                exc.code,
+            )
+            return self._post(alert, None)
+        note = changes.summary(alert, root.facts)
+        reply = self.sink.post(
+            root.channel, blocks.render_update_reply(alert, note), thread_ts=root.ts
+        )
+        self._delivered(alert, root.channel, root.ts, reply)
+        log.info(
+            "alert %s r%d updated %s ts=%s (%s)",
+            alert.id,
+            alert.revision,
+            root.channel,
+            root.ts,
+            note,
+        )
+        return Result(Outcome.UPDATED, root.channel, root.ts)
+
+    def _recover(self, alert: Alert, entry: Entry) -> Result | None:
+        """A pending row: did the interrupted attempt reach Slack?  If so, record it."""
+        if not entry.channel:
+            return None
+        is_revision = bool(entry.ts)
+        try:
+            found = self.sink.find(
+                entry.channel,
+                alert.id,
+                alert.revision,
+                part="reply" if is_revision else "message",
+                since=entry.started_at - LOOKBACK_S,
+                thread_ts=entry.ts if is_revision else None,
+            )
+        except PermanentDeliveryError as exc:
+            log.warning(
+                "alert %s r%d: cannot check whether an interrupted attempt arrived (%s); "
+                "posting again rather than risk losing it",
+                alert.id,
+                alert.revision,
+                exc,
+            )
+            return None
+        except LookupUnsupported:
+            log.warning(
+                "alert %s r%d: an earlier attempt was interrupted and %s cannot check whether it "
+                "arrived; posting again (at-least-once in this window)",
+                alert.id,
+                alert.revision,
+                self.sink.name,
+            )
+            return None
+        if found is None:
+            log.info(
+                "alert %s r%d: interrupted attempt never reached Slack", alert.id, alert.revision
+            )
+            return None
+        if is_revision:
+            assert entry.ts is not None
+            # The reply is there, so the update was made before it.
+            channel, ts = entry.channel, entry.ts
+            self._delivered(alert, channel, ts, found)
+        else:
+            channel, ts = found.channel, found.ts
+            self._delivered(alert, channel, ts)
+        log.warning(
+            "alert %s r%d: found in %s (ts=%s) after an interrupted attempt: not posted again",
+            alert.id,
+            alert.revision,
+            channel,
+            ts,
+        )
+        return Result(Outcome.RECOVERED, channel, ts)
+
+    def _delivered(self, alert: Alert, channel: str, ts: str, reply: Posted | None = None) -> None:
+        self.ledger.mark_delivered(
+            alert.id,
+            alert.revision,
+            sink=self.sink.name,
+            channel=channel,
+            ts=ts or None,
+            reply_ts=reply.ts if reply else None,
+            facts=changes.facts(alert),
+        )

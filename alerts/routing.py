@@ -1,0 +1,156 @@
+"""Which Slack channel an alert goes to: ``config/routing.yaml``, validated at start-up.
+
+Why a file and first-match rules: operators change routing without touching code, and an
+ordered list is easy to reason about ("critical first, then the east, then the default").
+A bad file fails loudly at start-up with the file name and the offending key, never at
+3 a.m. on the first alert that hits the bad route.
+
+A route matches when every condition it names matches (AND); each condition is a list of
+accepted values (OR).  ``actors`` matches the perpetrator or any target.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from marsad.records import ACTOR_CODES, Alert
+
+Severity = Literal["info", "warning", "critical"]
+_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CGD][A-Z0-9]{6,})$")
+_ADMIN1 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
+
+
+class RoutingError(ValueError):
+    """The routing file is missing, not YAML, or does not describe valid routes."""
+
+
+def _check_channel(value: str) -> str:
+    if not _CHANNEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a channel: use '#name' (lower case) or a channel id like C0123ABCD"
+        )
+    return value
+
+
+class Match(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: list[str] = Field(default_factory=list)
+    severities: list[Severity] = Field(default_factory=list)
+    governorates: list[str] = Field(default_factory=list)
+    actors: list[str] = Field(default_factory=list)
+
+    @field_validator("governorates")
+    @classmethod
+    def _governorates(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if not _ADMIN1.match(v)]
+        if bad:
+            raise ValueError(f"not ISO 3166-2 codes (like SY-DY): {bad}")
+        return values
+
+    @field_validator("actors")
+    @classmethod
+    def _actors(cls, values: list[str]) -> list[str]:
+        bad = [v for v in values if v not in ACTOR_CODES]
+        if bad:
+            raise ValueError(f"unknown actor codes {bad}; known: {', '.join(ACTOR_CODES)}")
+        return values
+
+    def matches(self, alert: Alert) -> bool:
+        if self.rules and alert.rule not in self.rules:
+            return False
+        if self.severities and alert.severity not in self.severities:
+            return False
+        if self.governorates and _admin1(alert) not in self.governorates:
+            return False
+        return not (self.actors and not _actors(alert) & set(self.actors))
+
+
+def _window_group(alert: Alert, group_by: str) -> str | None:
+    w = alert.window or {}
+    return str(w["group"]) if w.get("group_by") == group_by and w.get("group") else None
+
+
+def _admin1(alert: Alert) -> str | None:
+    """Where an alert is: its incident's governorate, or a window grouped by governorate."""
+    inc = alert.incident
+    if inc is not None:
+        return inc.location.admin1 if inc.location else None
+    return _window_group(alert, "admin1")
+
+
+def _actors(alert: Alert) -> set[str]:
+    inc = alert.incident
+    if inc is not None:
+        return {inc.perpetrator, *inc.targets}
+    group = _window_group(alert, "perpetrator")
+    return {group} if group else set()
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    match: Match
+    channel: str
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return _check_channel(value)
+
+
+class RoutingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_channel: str
+    routes: list[Route] = Field(default_factory=list)
+
+    @field_validator("default_channel")
+    @classmethod
+    def _default(cls, value: str) -> str:
+        return _check_channel(value)
+
+    def channel_for(self, alert: Alert) -> str:
+        """The first matching route's channel, else the default."""
+        for route in self.routes:
+            if route.match.matches(alert):
+                return route.channel
+        return self.default_channel
+
+    def channels(self) -> list[str]:
+        return sorted({self.default_channel, *(r.channel for r in self.routes)})
+
+
+def parse(text: str, source: str = "<routing>") -> RoutingConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RoutingError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RoutingError(f"{source}: expected a mapping with 'default_channel' and 'routes'")
+    try:
+        return RoutingConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise RoutingError(f"{source}: {problems}") from exc
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "<root>"
+    got = err.get("input")
+    shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
+    return f"{where}: {err['msg']}{shown}"
+
+
+def load(path: Path) -> RoutingConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RoutingError(f"cannot read routing file {path}: {exc.strerror}") from exc
+    return parse(text, str(path))

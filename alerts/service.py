@@ -1,0 +1,100 @@
+"""Composition root of the alerts room: settings → routing, sink, ledger → dispatcher → loop.
+
+Why one place: ``marsad alerts`` (Kafka), ``marsad replay`` (a list of alerts) and the tests
+all need the same wiring, and a reader changing it should find it here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+from alerts import routing
+from alerts.delivery import Sink, make_sink
+from alerts.dispatch import Dispatcher, Result
+from alerts.ledger import Ledger
+from alerts.notifier import GROUP_ID, Notifier, Stats
+from marsad.records import Alert
+from marsad.settings import Settings
+from marsad.topics import ALERTS
+
+log = logging.getLogger(__name__)
+
+LEDGER_FILE = "alerts-ledger.sqlite"
+
+
+def routing_path(settings: Settings) -> Path:
+    return settings.config_dir / "routing.yaml"
+
+
+def build_sink(settings: Settings, stream: TextIO | None = None) -> Sink:
+    return make_sink(
+        bot_token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        webhook_url=settings.slack_webhook_url,
+        jsonl=settings.alerts_jsonl,
+        stream=stream,
+    )
+
+
+def build_dispatcher(
+    settings: Settings,
+    routing_file: Path | None = None,
+    sink: Sink | None = None,
+) -> Dispatcher:
+    """Raises :class:`alerts.routing.RoutingError` for a bad routing file."""
+    config = routing.load(routing_file or routing_path(settings))
+    ledger = Ledger(settings.home / LEDGER_FILE)
+    return Dispatcher(ledger, sink or build_sink(settings), config)
+
+
+def deliver_all(alerts: Iterable[Alert], settings: Settings) -> list[Result]:
+    """Deliver alerts without Kafka (``marsad replay``): same ledger, same no-duplicate rule.
+
+    Raises the first Transient/PermanentDeliveryError; what was delivered stays recorded.
+    """
+    dispatcher = build_dispatcher(settings)
+    try:
+        return [dispatcher.deliver(alert) for alert in alerts]
+    finally:
+        dispatcher.ledger.close()
+
+
+def run_notifier(
+    dispatcher: Dispatcher,
+    bootstrap: str,
+    stop: threading.Event,
+    *,
+    group_id: str = GROUP_ID,
+    max_idle_s: float | None = None,
+) -> Stats:
+    """Consume ``alerts`` with manual commits until ``stop`` (or idle); close cleanly."""
+    from kafka import KafkaConsumer, KafkaProducer
+
+    consumer = KafkaConsumer(
+        ALERTS,
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        client_id="marsad-alerts",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=50,
+        # A crashed notifier's partitions move to its restart after 10 s, not the 45 s default.
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
+    )
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id="marsad-alerts-dlq",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=0,
+    )
+    try:
+        return Notifier(dispatcher, consumer, producer).run(stop, max_idle_s=max_idle_s)
+    finally:
+        consumer.close(autocommit=False)
+        producer.close(timeout=10)

@@ -1,0 +1,177 @@
+"""``marsad ingest``: poll the configured feeds and publish new articles to Kafka.
+
+``--once`` polls each feed one time, prints one line per feed (name, outcome, new items,
+duplicates, next poll) and exits: for cron, debugging and outside checks.  Without it the
+poller runs until SIGINT/SIGTERM, then finishes in-flight polls and flushes the producer.
+Exit status: 0 when the run went through (individual feed failures are reported on their
+line), 2 when nothing could be published because of a configuration error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ingest.errors import ConfigError
+from ingest.feeds_config import IngestConfig, load_config
+from ingest.fetch import FetchLimits
+from ingest.metrics import HealthServer, IngestMetrics
+from ingest.poller import FeedOutcome, Poller
+from ingest.publish import KafkaPublisher, Publisher
+from ingest.state import StateStore
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "ingest-state.sqlite"
+CONFIG_EXIT = 2
+
+
+def state_path(home: Path) -> Path:
+    return home / STATE_FILE
+
+
+def _bootstrap(explicit: str | None) -> str:
+    from marsad.settings import get_settings
+
+    if explicit:
+        return explicit
+    settings = get_settings()
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    from marsad.kafka.broker import ensure_local_broker
+
+    return ensure_local_broker(settings)
+
+
+def _ensure_topics(bootstrap: str, partitions: int) -> None:
+    """Create the contract topics if missing, so broker auto-create never picks the
+    partition count (the stream processor needs ``partitions``)."""
+    from marsad.topics import ensure_topics
+
+    ensure_topics(bootstrap, partitions, timeout_s=15)
+
+
+async def _run(
+    config: IngestConfig,
+    publisher: Publisher,
+    state: StateStore,
+    *,
+    once: bool,
+    metrics_port: int,
+    metrics_host: str,
+    limits: FetchLimits,
+    concurrency: int,
+) -> list[FeedOutcome]:
+    metrics = IngestMetrics()
+    health = HealthServer(metrics, metrics_port, metrics_host).start() if metrics_port else None
+    if health:
+        log.info("metrics and health on http://%s:%d/metrics, /healthz", metrics_host, health.port)
+    poller = Poller(
+        config, publisher, state, metrics=metrics, limits=limits, concurrency=concurrency
+    )
+    try:
+        if once:
+            return await poller.run_once()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await poller.run(stop)
+        return []
+    finally:
+        await poller.aclose()
+        if health:
+            health.stop()
+
+
+@click.command(name="ingest")
+@click.option("--once", is_flag=True, help="Poll each feed once, print one line per feed, exit.")
+@click.option(
+    "--feeds",
+    "feeds_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Feeds file (default: $MARSAD_CONFIG_DIR/feeds.yaml).",
+)
+@click.option("--bootstrap", default=None, help="Kafka bootstrap servers (host:port).")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port for /metrics and /healthz (0 = off; default $MARSAD_METRICS_PORT).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
+)
+@click.option("--concurrency", type=int, default=64, show_default=True, help="Polls in flight.")
+@click.option("--per-host", type=int, default=4, show_default=True, help="Requests per host.")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="State file (default: $MARSAD_HOME/ingest-state.sqlite).",
+)
+def ingest_cmd(
+    once: bool,
+    feeds_file: Path | None,
+    bootstrap: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    concurrency: int,
+    per_host: int,
+    state_file: Path | None,
+) -> None:
+    """Poll feeds and publish new articles to the `articles` topic."""
+    from marsad.settings import get_settings
+
+    settings = get_settings()
+    path = feeds_file or settings.config_dir / "feeds.yaml"
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        click.echo(f"marsad ingest: configuration error: {exc}", err=True)
+        sys.exit(CONFIG_EXIT)
+    state = StateStore(state_file or state_path(settings.home))
+    try:
+        servers = _bootstrap(bootstrap)
+        _ensure_topics(servers, settings.partitions)
+        publisher = KafkaPublisher(servers)
+    except Exception as exc:  # kafka-python raises NoBrokersAvailable & co. at construction
+        state.close()
+        raise click.ClickException(f"cannot connect to Kafka: {type(exc).__name__}: {exc}") from exc
+    started = time.time()
+    try:
+        outcomes = asyncio.run(
+            _run(
+                config,
+                publisher,
+                state,
+                once=once,
+                metrics_port=settings.metrics_port if metrics_port is None else metrics_port,
+                metrics_host=metrics_host,
+                limits=FetchLimits(per_host=per_host),
+                concurrency=concurrency,
+            )
+        )
+    finally:
+        state.close()
+    if once:
+        for outcome in outcomes:
+            click.echo(outcome.line())
+        new = sum(o.new for o in outcomes)
+        failed = sum(o.failed for o in outcomes)
+        click.echo(
+            f"# {len(outcomes)} feeds, {new} new articles published, {failed} failed,"
+            f" {time.time() - started:.1f}s",
+            err=True,
+        )
