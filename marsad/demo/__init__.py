@@ -102,6 +102,10 @@ def demo_cmd(timeout: float) -> None:
                     seen.add(item.slug)
             group.check()
             time.sleep(0.5)
+        drained = len(seen) == len(wanted) and wait_drained(
+            bootstrap, prefix, deadline - time.monotonic()
+        )
+        posts = slack.posts()
     finally:
         group.stop()
         slack.stop()
@@ -112,4 +116,30 @@ def demo_cmd(timeout: float) -> None:
             f"demo: after {timeout:.0f}s no alert arrived for {', '.join(missing)}; "
             f"see the service logs in {work / 'logs'}"
         )
-    click.echo(f"demo: all {len(wanted)} expected alerts arrived; the tally-only report raised none.")
+    if not drained:
+        raise click.ClickException("demo: the pipeline did not finish the remaining articles")
+    stray = [p for p in posts if not any(matches(i, p) for i in wanted)]
+    if stray:
+        raise click.ClickException(f"demo: {len(stray)} unexpected alert(s), e.g. {stray[0]}")
+    quiet = [i.slug for i in items if not i.expect.get("alert")]
+    click.echo(
+        f"demo: all {len(wanted)} expected alerts arrived; every article was processed and "
+        f"{', '.join(quiet)} raised none."
+    )
+
+
+def wait_drained(bootstrap: str, prefix: str, timeout: float) -> bool:
+    """Wait until the stream app and the notifier have committed everything they were given."""
+    from stream.progress import GroupProbe
+
+    checks = {
+        f"{prefix}marsad-stream": [f"{prefix}articles", f"{prefix}incident-candidates"],
+        f"{prefix}marsad-alerts": [f"{prefix}alerts"],
+    }
+    deadline = time.monotonic() + max(timeout, 5.0)
+    with GroupProbe(bootstrap) as probe:
+        while time.monotonic() < deadline:
+            if all(sum(probe.lag(g, t).values()) == 0 for g, t in checks.items()):
+                return True
+            time.sleep(0.5)
+    return False

@@ -1,0 +1,84 @@
+"""Extraction benchmark: accuracy on the gold files and milliseconds per article.
+
+Scores the extractor on the seeds' gold (``../shared/seeds/gold.jsonl``, when present) and on
+the dev gold (``tests/fixtures/dev_gold.jsonl``), then times extraction per article: cold
+(first read of each text, caches empty) and warm (the same texts again), and the p95 of the
+warm times.  The last line is JSON for bench/run_all.py.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from marsad.records import Article  # noqa: E402
+from stream.extract import extract  # noqa: E402
+from stream.extract.evaluate import aggregate, render, score_article  # noqa: E402
+from stream.extract.lexicon import lexicon  # noqa: E402
+from stream.extract.places import gazetteer  # noqa: E402
+
+GOLD_FILES = {
+    "seeds": ROOT.parent / "shared" / "seeds" / "gold.jsonl",
+    "dev": ROOT / "tests" / "fixtures" / "dev_gold.jsonl",
+}
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def main() -> int:
+    t0 = time.perf_counter()
+    lexicon(), gazetteer()
+    load_ms = 1000 * (time.perf_counter() - t0)
+    figures: dict[str, Any] = {"lexicon_load_ms": round(load_ms, 1)}
+    articles: list[Article] = []
+    for name, path in GOLD_FILES.items():
+        if not path.exists():
+            print(f"{name}: {path} not found, skipped")
+            continue
+        scores = []
+        cold: list[float] = []
+        for row in _rows(path):
+            gold = row.pop("gold")
+            article = Article.model_validate(row)
+            start = time.perf_counter()
+            extraction = extract(article)
+            cold.append(1000 * (time.perf_counter() - start))
+            scores.append(score_article(article.id, gold, extraction))
+            articles.append(article)
+        result = aggregate(scores, statistics.fmean(cold))
+        print(f"== {name} ({path})")
+        print(render(result))
+        figures[name] = result.to_dict()
+    warm: list[float] = []
+    for _ in range(5):
+        for article in articles:
+            start = time.perf_counter()
+            extract(article)
+            warm.append(1000 * (time.perf_counter() - start))
+    if warm:
+        warm.sort()
+        figures["warm_ms_per_article"] = round(statistics.fmean(warm), 2)
+        figures["warm_p95_ms"] = round(warm[int(0.95 * (len(warm) - 1))], 2)
+        chars = statistics.fmean(len(a.text) for a in articles)
+        print(
+            f"warm: {figures['warm_ms_per_article']} ms/article (p95 {figures['warm_p95_ms']} ms), "
+            f"mean article {chars:.0f} characters"
+        )
+    print(json.dumps(figures, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+"""Actors: who is named, and whether as attacker, target or the other side of a clash.
+
+Aliases come from data/actors.yaml.  "التنظيم" (the organisation) resolves to the
+organisation named last, as a reader resolves it.  A patron after "الموالين لـ"/"التابعة لـ"
+is not a party to the fighting and is dropped.  Roles come from the words around a name:
+an attack verb or noun before it (VSO: "هاجمت خلايا داعش", "بهجوم لتنظيم الدولة") or an attack
+verb right after it (SVO: "تنظيم الدولة يهاجم") makes an attacker; "على/ضد/في صفوف" a target;
+"مع" after a clash word the other side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stream.extract.lexicon import Lexicon, prefix_forms
+from stream.extract.normalize import norm
+
+ORG = "@ORG"
+ATTACKERS = "@ATK"  # "المهاجمين": whoever attacked
+#: "خمسة من مقاتلي الحشد قتلوا": after a name these read as "were killed"
+_KILLED_FORMS = frozenset({"قتل", "قتلت", "قتلوا", "قتلا", "يقتل", "تقتل"})
+_AIRCRAFT = frozenset(
+    {
+        "طائرات",
+        "الطائرات",
+        "طيران",
+        "الطيران",
+        "المسيرات",
+        "مسيرات",
+        "المقاتلات",
+        "مقاتلات",
+        "طائره",
+        "الطائره",
+        "مسيره",
+        "المسيره",
+        "مروحيات",
+        "المروحيات",
+        "مروحيه",
+    }
+)
+#: "من الجنسية العراقية": a nationality, not a party
+_NATIONALITY = frozenset({"الجنسيه", "جنسيه", "جنسيات", "الجنسيات", "الجنسيتين"})
+_RELATIVE = frozenset({"الذين", "الذي", "التي", "اللذين", "اللتين", "اللواتي", "ممن", "من"})
+_STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
+
+
+@dataclass(frozen=True)
+class ActorMention:
+    start: int
+    end: int
+    code: str
+    role: str | None = None  # attacker | target | partner | None
+
+
+def _forms(word: str) -> set[str]:
+    return set(prefix_forms(word))
+
+
+def _resolve(matches: list[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
+    out = []
+    last_org: str | None = None
+    for start, end, code in matches:
+        if code == ORG:
+            code = last_org or lex.default_organisation
+        elif code in lex.organisations:
+            last_org = code
+        out.append((start, end, code))
+    return out
+
+
+def _governing(words: list[str], start: int, lex: Lexicon, limit: int = 5) -> list[int]:
+    """Indices of the words before ``start`` that can govern it, looking through
+    transparent words ("مجموعات من", "عناصر")."""
+    out: list[int] = []
+    k = start - 1
+    while k >= 0 and len(out) < limit:
+        word = words[k]
+        if word in _STOP:
+            break
+        out.append(k)
+        if not (_forms(word) & lex.transparent_words):
+            break
+        k -= 1
+    return out
+
+
+def _after_clash(words: list[str], k: int, lex: Lexicon) -> bool:
+    """ "باشتباكات مع X", "يشتبك مع X": "مع" names the other side only after a clash word."""
+    for j in (k - 1, k - 2):
+        if j >= 0:
+            m = lex.events.match_at(words, j)
+            if m is not None and m.value == "clash":
+                return True
+    return False
+
+
+def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
+    alias_words = set(words[start:end])
+    if alias_words & _AIRCRAFT:
+        return "attacker"
+    if any(set(_forms(w)) & _AIRCRAFT for w in words[max(0, start - 2) : start]):
+        return "attacker"  # "طائرات F-16 العراقية", "مسيرة تركية"
+    for k in _governing(words, start, lex):
+        forms = _forms(words[k])
+        verb = lex.attack_verbs.match_at(words, k)
+        if verb is not None and verb.end >= k + 1:
+            if k < start - 1 and set(_forms(words[k])) & _KILLED_FORMS:
+                return None  # "قتل عنصر من قوات النظام": a member of them was killed
+            return "attacker"
+        if forms & lex.attack_nouns:
+            return "attacker"
+        if forms & lex.target_words:
+            return "target"
+        if forms & lex.partner_words and _after_clash(words, k, lex):
+            return "partner"
+    if end + 1 < len(words) and words[end] == "قد":
+        end += 1  # "قوات النظام قد تمكنت"
+    if end < len(words) and words[end] not in _RELATIVE:  # "الذين قتلوا": the ones killed
+        verb = lex.attack_verbs.match_at(words, end)
+        tok = words[end]
+        # a verb right after the name; "بقصف"/"لهجوم" (a preposition glued on) are nouns
+        glued = (
+            tok[:1] in ("ب", "ل", "ك") and not norm(verb.entry).startswith(tok[:1])
+            if verb
+            else True
+        )
+        if verb is not None and tok not in _KILLED_FORMS and not glued:
+            return "attacker"
+    return None
+
+
+def find_actors(words: list[str], lex: Lexicon) -> list[ActorMention]:
+    raw = [(m.start, m.end, m.value) for m in lex.actors.find_all(words)]
+    kept = []
+    for start, end, code in raw:
+        prev = words[start - 1] if start > 0 else ""
+        if prev in lex.patron_words or prev in _NATIONALITY:
+            continue  # "الموالين لروسيا", "من الجنسية العراقية": not a party
+        kept.append((start, end, code))
+    return [
+        ActorMention(start, end, code, _role(words, start, end, lex))
+        for start, end, code in _resolve(kept, lex)
+    ]

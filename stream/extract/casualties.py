@@ -1,0 +1,317 @@
+"""Which quantities are casualty counts, of what kind, of whose side, and which are parts.
+
+A quantity counts people only on positive evidence: a person noun after it ("4 عناصر",
+"8 قتلى", "9 من الجنود"), "من" + an actor, a casualty word right before it ("مقتل 4",
+"إصابة اثنين"), a rising toll ("ارتفع إلى 41") or a breakdown ("هم 27").  Years, dates,
+brigade numbers ("اللواء 137"), distances, money and durations never are.
+
+Parts: after "هم/بينهم/من ضمنهم" the numbers break down the one before them
+("41 … هم 27 … و5 …") and are not added again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stream.extract.document import PUNCT, Document
+from stream.extract.lexicon import Lexicon, Match, prefix_forms
+from stream.extract.normalize import norm
+from stream.extract.numbers import Quantity
+
+_KILLED_FIRST = ("killed", "executed", "injured", "captured")
+
+
+@dataclass(frozen=True)
+class Casualty:
+    q: Quantity
+    role: str  # killed | injured | captured | executed
+    actor: str | None
+    clause: int
+    part: bool
+
+    @property
+    def value(self) -> int:
+        return self.q.value
+
+
+def _in_date(doc: Document, q: Quantity) -> bool:
+    return any(d.start <= q.start < d.end for d in doc.around(doc.dates, q.start))
+
+
+def _no_break(doc: Document, a: int, b: int) -> bool:
+    """No punctuation and no other quantity strictly between tokens a and b."""
+    if any(w in PUNCT for w in doc.words[a:b]):
+        return False
+    return not doc.within(doc.quantities, a + 1, b)
+
+
+def _person_after(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    words = doc.words
+    i = q.end
+    # skip an after-qualifier ("41 على الأقل من …")
+    m = lex.qualifiers_after.match_at(words, i) if i < len(words) else None
+    if m is not None:
+        i = m.end
+    if i >= len(words):
+        return False
+    if words[i] in lex.non_casualty_after:
+        return False
+    if lex.person_nouns.match_at(words, i) is not None:
+        return True
+    if words[i] == "من" and i + 1 < len(words):
+        j = i + 1
+        if lex.person_nouns.match_at(words, j) is not None:
+            return True
+        return any(a.start == j for a in doc.around(doc.actors, j))
+    return any(a.start == i for a in doc.around(doc.actors, i))
+
+
+def _attached_role(doc: Document, q: Quantity, lex: Lexicon) -> str | None:
+    if q.kind == "dual":
+        itself = [r for r in doc.around(doc.roles, q.start) if r.start == q.start]
+        if itself:
+            return itself[0].value  # "قتيلان", "جريحين"
+    if q.kind == "singular":
+        # made from the casualty word right before it ("مقتل عنصر")
+        made_by = [r for r in doc.around(doc.roles, q.start) if r.end == q.start]
+        if made_by:
+            return made_by[0].value
+        # a companion ("… وزوجته") shares the fate of the person before it
+        back = [
+            r
+            for r in doc.around(doc.roles, q.start)
+            if q.start - 12 <= r.end < q.start
+            and not any(w in PUNCT for w in doc.words[r.end : q.start])
+        ]
+        if back:
+            return back[-1].value
+    # a casualty noun right after the number is the strongest ("ستين جريحاً"), unless it
+    # opens the next coordinated phrase ("عسكريين اثنين وإصابة ثلاثة")
+    nxt = q.end
+    m = lex.qualifiers_after.match_at(doc.words, nxt) if nxt < len(doc.words) else None
+    if m is not None:
+        nxt = m.end
+    right = [
+        r
+        for r in doc.around(doc.roles, q.start)
+        if r.start == nxt
+        and not (doc.words[r.start].startswith("و") and not r.entry.startswith("و"))
+    ]
+    if right:
+        return right[0].value
+    before = [
+        m
+        for m in doc.around(doc.roles, q.start)
+        if q.start - 5 <= m.end <= q.start and _no_break(doc, m.end, q.start)
+    ]
+    if before:
+        last = max(before, key=lambda m: m.end)
+        if last.value == "injured" and any(
+            m.value == "killed"
+            and m.end == last.start
+            and not doc.within(doc.quantities, m.start - 2, m.start)  # "3 شهداء وإصابة 7"
+            for m in before
+        ):
+            return "mixed"  # "مقتل وإصابة 7": dead and wounded together, neither known
+        return last.value
+    after = [
+        m
+        for m in doc.around(doc.roles, q.end)
+        if q.end <= m.start <= q.end + 5 and _no_break(doc, q.end, m.start)
+    ]
+    if after:
+        return min(after, key=lambda m: m.start).value
+    return None
+
+
+def _nearest_role(roles: list[Match[str]], q: Quantity) -> str | None:
+    if not roles:
+        return None
+    best = min(roles, key=lambda m: min(abs(m.start - q.start), abs(m.end - q.end)))
+    if best.value == "injured":
+        # "مقتل وإصابة", "قتلى وجرحى": a coordinated killed word wins
+        for m in roles:
+            if m.value == "killed" and abs(m.start - best.start) <= 2:
+                return "killed"
+    return best.value
+
+
+_BOTH_SIDES = frozenset(norm(w) for w in ("الطرفين", "الجانبين", "طرفي", "الجهتين"))
+_TOLL_OPENERS = frozenset(norm(w) for w in ("إلى", "عددهم", "عدد", "حصيلتها", "حصيلته"))
+#: words that end the search for whose dead a number counts ("40 شخصاً في اشتباكات بين …")
+_ACTOR_STOP = frozenset(
+    norm(w)
+    for w in (
+        "في",
+        "خلال",
+        "جراء",
+        "إثر",
+        "بعد",
+        "عقب",
+        "بين",
+        "على",
+        "ضد",
+        "مع",
+        "برصاص",
+        "بنيران",
+        "قرب",
+        "بسبب",
+        "نتيجة",
+        "أثناء",
+        "اليوم",
+        "أمس",
+        "إذ",
+    )
+)
+
+
+def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """ "ارتفع إلى 41", "بلغ عددهم نحو 70": a toll right after a rising phrase."""
+    i = q.start - 1
+    for back in range(4, 0, -1):  # skip a qualifier before the number, longest first
+        m = (
+            lex.qualifiers_before.match_at(doc.words, q.start - back)
+            if q.start - back >= 0
+            else None
+        )
+        if m is not None and m.end == q.start:
+            i = q.start - back - 1
+            break
+    if i < 0 or doc.words[i] not in _TOLL_OPENERS:
+        return False
+    return any(
+        i - 6 <= m.end <= i + 1 and _no_break(doc, m.end, i)
+        for m in doc.around(doc.cues["rising"], i)
+    )
+
+
+def _is_label(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    words = doc.words
+    prev = words[q.start - 1] if q.start > 0 else ""
+    if prev in lex.non_casualty_before or any(
+        f in lex.non_casualty_before for f in prefix_forms(prev)
+    ):
+        # "اللواء 137" is a label; "… العام 300 عنصر" still counts people
+        return not _person_after(doc, q, lex)
+    nxt = words[q.end] if q.end < len(words) else ""
+    return nxt in lex.non_casualty_after or any(
+        f in lex.non_casualty_after for f in prefix_forms(nxt)[1:2]
+    )
+
+
+def _role(
+    doc: Document, q: Quantity, clause: int, sentence_span: tuple[int, int], lex: Lexicon
+) -> str | None:
+    """The casualty kind of a quantity, or None when it is not a casualty count."""
+    if q.kind == "digit" and 1900 <= q.value <= 2100 and not _person_after(doc, q, lex):
+        return None
+    if _in_date(doc, q) or (q.kind not in ("singular", "dual") and _is_label(doc, q, lex)):
+        return None
+    c = doc.clauses[clause]
+    for k in (q.end, q.end + 1):
+        if k < len(doc.words) and lex.mixed_casualties.match_at(doc.words, k) is not None:
+            return None  # "12 بين قتيل وجريح": neither toll is known
+    attached = _attached_role(doc, q, lex)
+    if attached in ("mixed", "none"):
+        return None  # dead and wounded together; or a court's sentence, not a death
+    shaped = (
+        attached is not None
+        or _person_after(doc, q, lex)
+        or q.kind == "dual"
+        or any(m.end == q.start or m.end == q.start - 1 for m in doc.around(doc.breakdown, q.start))
+        or q.kind == "singular"
+        or _after_rising(doc, q, lex)
+    )
+    if not shaped:
+        return None
+    if attached is not None:
+        return attached
+    in_clause = doc.within(doc.roles, c.start, c.end)
+    role = _nearest_role(in_clause, q)
+    if role is not None:
+        return role
+    if _after_rising(doc, q, lex):
+        return "killed"  # "ارتفع إلى 41 …": a toll's current figure
+    return None
+
+
+def _actor(
+    doc: Document, q: Quantity, clause: int, sentence_span: tuple[int, int], lex: Lexicon
+) -> str | None:
+    c = doc.clauses[clause]
+    stop = c.end
+    for m in doc.within(doc.breakdown, q.end, stop):
+        if q.end <= m.start < stop:
+            stop = m.start
+    first = q.end
+    skip = lex.qualifiers_after.match_at(doc.words, first) if first < len(doc.words) else None
+    if skip is not None:
+        first = skip.end
+    for k in range(first, min(stop, first + 9)):
+        if doc.words[k] in _BOTH_SIDES:
+            return None  # "من الطرفين": both sides, no one side's dead
+        if doc.words[k] in _ACTOR_STOP or doc.words[k] in PUNCT:
+            break
+        hit = next((a for a in doc.around(doc.actors, k) if a.start == k), None)
+        if hit is not None and hit.role not in ("attacker", "partner"):
+            return hit.code
+    before = [a for a in doc.within(doc.actors, sentence_span[0], q.start) if a.role != "attacker"]
+    if before:
+        return before[-1].code
+    return None
+
+
+def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
+    out: list[Casualty] = []
+    for s in doc.sentences:
+        span = (s.start, s.end)
+        for q in doc.within(doc.quantities, s.start, s.end):
+            clause = doc.clause_of(q.start)
+            role = _role(doc, q, clause, span, lex)
+            if role is None:
+                continue
+            out.append(Casualty(q, role, _actor(doc, q, clause, span, lex), clause, False))
+    return _mark_parts(doc, out, lex)
+
+
+def _identity(doc: Document, pos: int) -> bool:
+    """ "القتلى هم 18 … و23": "هم" after a casualty noun lists the whole count, not a part."""
+    return doc.words[pos] == "هم" and any(r.end == pos for r in doc.around(doc.roles, pos))
+
+
+def _mark_parts(doc: Document, found: list[Casualty], lex: Lexicon) -> list[Casualty]:
+    """After a main number and a breakdown word in the same clause, numbers are parts.
+
+    A number right after a breakdown word is always a part (of a count given elsewhere:
+    "نقلت المصابين …، بينهم طفلان"); a number with its own casualty word before it
+    ("، ومقتل 8 من …") starts a new count.
+    """
+    out: list[Casualty] = []
+    main_end: dict[int, int] = {}
+    for cas in found:
+        first_end = main_end.get(cas.clause)
+        right_after = any(
+            m.end in (cas.q.start, cas.q.start - 1) and not _identity(doc, m.start)
+            for m in doc.around(doc.breakdown, cas.q.start)
+        )
+        own_word = any(r.end == cas.q.start for r in doc.around(doc.roles, cas.q.start))
+        c = doc.clauses[cas.clause]
+        within_rising = (
+            first_end is not None
+            and doc.has_cue("rising", c.start, cas.q.start)
+            and not _after_rising(doc, cas.q, lex)
+            and cas.role in ("killed", "executed")
+        )
+        is_part = (
+            right_after
+            or within_rising
+            or (
+                first_end is not None
+                and not own_word
+                and bool(doc.within(doc.breakdown, first_end, cas.q.start + 1))
+            )
+        )
+        if not is_part and cas.clause not in main_end:
+            main_end[cas.clause] = cas.q.end
+        out.append(Casualty(cas.q, cas.role, cas.actor, cas.clause, is_part))
+    return out

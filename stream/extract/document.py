@@ -1,0 +1,158 @@
+"""One article read once: normalized text, tokens, clauses and every lexicon match.
+
+Everything later (casualties, incidents) asks questions of this record instead of
+re-scanning text, so each lexicon is matched once per article.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, TypeVar
+
+from stream.extract.actors import ActorMention, find_actors
+from stream.extract.dates import DateMention, find_dates
+from stream.extract.lexicon import Lexicon, Match
+from stream.extract.normalize import NormText, normalize
+from stream.extract.numbers import Quantity, find_quantities
+from stream.extract.places import PlaceMention, find_places
+from stream.extract.segment import Clause, Sentence, Token, segment, tokenize
+
+
+class _Positioned(Protocol):
+    @property
+    def start(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Positioned)
+
+
+def _start(item: _Positioned) -> int:
+    return item.start
+
+
+PUNCT = frozenset({"،", ",", ".", ":", "؛", ";", "(", ")", "-", "/", "!", "?", "…"})
+
+
+@dataclass
+class Document:
+    nt: NormText
+    tokens: list[Token]
+    words: list[str]
+    sentences: list[Sentence]
+    clauses: list[Clause]
+    clause_sentence: list[int]
+    anchor: date | None
+    actors: list[ActorMention]
+    places: list[PlaceMention]
+    dates: list[DateMention]
+    quantities: list[Quantity]
+    roles: list[Match[str]]
+    events: list[Match[str]]
+    cues: dict[str, list[Match[str]]]
+    breakdown: list[Match[str]]
+    _clause_starts: list[int] = field(default_factory=list)
+
+    def clause_of(self, token: int) -> int:
+        return bisect.bisect_right(self._clause_starts, token) - 1
+
+    def within(self, items: list[T], start: int, end: int) -> list[T]:
+        """Items (sorted by .start) that begin inside tokens [start, end)."""
+        lo = bisect.bisect_left(items, start, key=_start)
+        hi = bisect.bisect_left(items, end, key=_start)
+        return items[lo:hi]
+
+    def around(self, items: list[T], pos: int, radius: int = 16) -> list[T]:
+        """Items beginning within ``radius`` tokens of ``pos`` (local look-ups stay local)."""
+        return self.within(items, max(0, pos - radius), pos + radius)
+
+    def text_of(self, start: int, end: int) -> str:
+        """Original text of tokens [start, end)."""
+        if start >= end:
+            return ""
+        a = self.tokens[start].start
+        b = self.tokens[end - 1].end
+        return self.nt.original_slice(a, b).strip()
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.nt.to_original(self.tokens[start].start, self.tokens[end - 1].end)
+
+    def has_cue(self, group: str, start: int, end: int) -> bool:
+        return bool(self.within(self.cues[group], start, end))
+
+
+#: verb forms after which a singular subject counts one ("عنصر … قتل", "شاب يقتل")
+_VERB_FORMS = frozenset(
+    {"قتل", "يقتل", "استشهد", "اصيب", "يصاب", "جرح", "لقي", "قضي", "توفي", "اعدم", "خطف", "اختطف"}
+)
+
+
+def _singulars(
+    words: list[str], roles: list[Match[str]], found: list[Quantity], lex: Lexicon
+) -> list[Quantity]:
+    """ "مقتل عنصر": a casualty word followed by a singular person noun counts one."""
+    starts = {q.start for q in found}
+    extra = []
+    for m in roles:
+        j = m.end
+        if j < len(words) and words[j] in lex.singular_nouns and not {j, j + 1} & starts:
+            extra.append(Quantity(j, j + 1, 1, "singular", None))
+            for k in range(j + 1, min(j + 11, len(words))):
+                if words[k] in PUNCT:
+                    break
+                if words[k].startswith("و") and words[k][1:] in lex.companions:
+                    extra.append(Quantity(k, k + 1, 1, "singular", None))
+                    break
+    # "وكان عنصر من قسد قد قتل …", "شاب يقتل برصاص …": a singular noun, then the verb
+    role_starts = {m.start for m in roles}
+    role_ends = {m.end for m in roles}
+    for j, word in enumerate(words):
+        if word not in lex.singular_nouns or {j, j - 1} & starts:
+            continue
+        if j > 0 and (words[j - 1].isdigit() or j in role_ends):
+            continue
+        for k in range(j + 1, min(j + 6, len(words))):
+            if words[k] in PUNCT:
+                break
+            if k in role_starts and words[k] in _VERB_FORMS:
+                extra.append(Quantity(j, j + 1, 1, "singular", None))
+                break
+    for opener in lex.added_openers.find_all(words):
+        j = opener.end
+        person = lex.added_persons.match_at(words, j) if j < len(words) else None
+        if person is not None and not {j} & starts:
+            extra.append(Quantity(j, person.end, 1, "singular", None))
+    return sorted([*found, *extra], key=lambda q: q.start)
+
+
+def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
+    nt = normalize(text)
+    tokens = tokenize(nt.text)
+    words = [t.text for t in tokens]
+    sentences = segment(nt.text, tokens, lex)
+    clauses: list[Clause] = []
+    clause_sentence: list[int] = []
+    for s in sentences:
+        for c in s.clauses:
+            clauses.append(c)
+            clause_sentence.append(s.index)
+    roles = lex.roles.find_all(words)
+    return Document(
+        nt=nt,
+        tokens=tokens,
+        words=words,
+        sentences=sentences,
+        clauses=clauses,
+        clause_sentence=clause_sentence,
+        anchor=anchor,
+        actors=find_actors(words, lex),
+        places=find_places(words),
+        dates=find_dates(words, lex, anchor),
+        quantities=_singulars(words, roles, find_quantities(words, lex), lex),
+        roles=roles,
+        events=lex.events.find_all(words),
+        cues={group: index.find_all(words) for group, index in lex.cues.items()},
+        breakdown=lex.breakdown.find_all(words),
+        _clause_starts=[c.start for c in clauses],
+    )

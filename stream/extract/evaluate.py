@@ -1,0 +1,229 @@
+"""Scoring extractions against a gold file in the seeds' format (pure; the CLI does I/O).
+
+Gold semantics: ``admin1`` lists the acceptable governorates; ``perpetrator`` may be a list
+of acceptable codes; ``tallies`` lists the tally figures; ``max_incident_killed`` is the
+largest current (non-background) incident toll.
+
+Figures:
+- ``max_toll_exact``: the largest current incident toll equals the gold one (null = null).
+- ``alert_precision`` / ``alert_recall``: per article, it should alert iff the largest current
+  toll is >= the alert threshold (10).
+- ``incident_precision`` / ``incident_recall``: incidents matched one-to-one when the toll is
+  equal (null = null) and the governorate is acceptable.
+- ``tally_leaks``: extracted current incidents whose toll is a gold tally figure and not a gold
+  incident toll.
+- ``largest_admin1`` / ``largest_perpetrator`` / ``largest_event_type``: accuracy of the
+  largest incident's fields, over articles whose gold has a largest incident with a toll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from marsad.records import Extraction, Incident
+
+ALERT_THRESHOLD = 10
+
+
+@dataclass
+class ArticleScore:
+    id: str
+    gold_max: int | None
+    pred_max: int | None
+    gold_incidents: int
+    pred_incidents: int
+    matched: int
+    tally_leaks: list[int]
+    largest: dict[str, bool | None]
+
+    @property
+    def max_ok(self) -> bool:
+        return self.gold_max == self.pred_max
+
+
+@dataclass
+class Figures:
+    articles: int
+    max_toll_exact: float
+    alert_precision: float
+    alert_recall: float
+    incident_precision: float
+    incident_recall: float
+    tally_leaks: int
+    largest_admin1: float
+    largest_perpetrator: float
+    largest_event_type: float
+    ms_per_article: float | None = None
+    per_article: list[ArticleScore] = field(default_factory=list)
+
+    def to_dict(self, details: bool = False) -> dict[str, Any]:
+        data = asdict(self)
+        if details:
+            data["per_article"] = [{**asdict(a), "max_ok": a.max_ok} for a in self.per_article]
+        else:
+            data.pop("per_article")
+        return data
+
+
+def _listify(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _current_max(tolls: Sequence[int | None]) -> int | None:
+    values = [t for t in tolls if t is not None]
+    return max(values) if values else None
+
+
+def gold_max(gold: dict[str, Any]) -> int | None:
+    if "max_incident_killed" in gold:
+        value = gold["max_incident_killed"]
+        return int(value) if value is not None else None
+    return _current_max(
+        [g.get("killed") for g in gold.get("incidents", []) if not g.get("background")]
+    )
+
+
+def _admin1_ok(gold_inc: dict[str, Any], pred: Incident) -> bool:
+    accepted = _listify(gold_inc.get("admin1"))
+    if not accepted:
+        return True
+    return pred.location is not None and pred.location.admin1 in accepted
+
+
+def _max_matching(gold: list[dict[str, Any]], pred: list[Incident]) -> int:
+    """Size of a maximum one-to-one matching (toll equal and governorate acceptable)."""
+    edges = [
+        [j for j, p in enumerate(pred) if p.killed == g.get("killed") and _admin1_ok(g, p)]
+        for g in gold
+    ]
+    owner: dict[int, int] = {}
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    return sum(augment(i, set()) for i in range(len(gold)))
+
+
+def _largest_gold(gold: dict[str, Any]) -> dict[str, Any] | None:
+    live = [
+        g
+        for g in gold.get("incidents", [])
+        if not g.get("background") and g.get("killed") is not None
+    ]
+    return max(live, key=lambda g: g["killed"]) if live else None
+
+
+def _largest_pred(ex: Extraction) -> Incident | None:
+    live = [i for i in ex.incidents if not i.background and i.killed is not None]
+    return max(live, key=lambda i: i.killed or 0) if live else None
+
+
+def score_article(article_id: str, gold: dict[str, Any], ex: Extraction) -> ArticleScore:
+    current = [i for i in ex.incidents if not i.background]
+    pred_max = _current_max([i.killed for i in current])
+    gold_incidents = list(gold.get("incidents", []))
+    gold_tolls = {g.get("killed") for g in gold_incidents if g.get("killed") is not None}
+    tallies = {int(t) for t in gold.get("tallies", []) if t is not None}
+    leaks = [i.killed for i in current if i.killed in tallies and i.killed not in gold_tolls]
+    largest: dict[str, bool | None] = {"admin1": None, "perpetrator": None, "event_type": None}
+    g = _largest_gold(gold)
+    if g is not None:
+        p = _largest_pred(ex)
+        largest = {
+            "admin1": p is not None and _admin1_ok(g, p),
+            "perpetrator": p is not None and p.perpetrator in _listify(g.get("perpetrator")),
+            "event_type": p is not None and p.event_type in _listify(g.get("event_type")),
+        }
+    return ArticleScore(
+        id=article_id,
+        gold_max=gold_max(gold),
+        pred_max=pred_max,
+        gold_incidents=len(gold_incidents),
+        pred_incidents=len(ex.incidents),
+        matched=_max_matching(gold_incidents, list(ex.incidents)),
+        tally_leaks=[x for x in leaks if x is not None],
+        largest=largest,
+    )
+
+
+def _ratio(num: int, den: int, empty: float = 1.0) -> float:
+    return round(num / den, 4) if den else empty
+
+
+def aggregate(scores: list[ArticleScore], ms_per_article: float | None = None) -> Figures:
+    tp = fp = fn = 0
+    for s in scores:
+        gold_alert = s.gold_max is not None and s.gold_max >= ALERT_THRESHOLD
+        pred_alert = s.pred_max is not None and s.pred_max >= ALERT_THRESHOLD
+        tp += gold_alert and pred_alert
+        fp += pred_alert and not gold_alert
+        fn += gold_alert and not pred_alert
+    matched = sum(s.matched for s in scores)
+
+    def accuracy(key: str) -> float:
+        judged = [s.largest[key] for s in scores if s.largest[key] is not None]
+        return _ratio(sum(bool(x) for x in judged), len(judged))
+
+    return Figures(
+        articles=len(scores),
+        max_toll_exact=_ratio(sum(s.max_ok for s in scores), len(scores)),
+        alert_precision=_ratio(tp, tp + fp),
+        alert_recall=_ratio(tp, tp + fn),
+        incident_precision=_ratio(matched, sum(s.pred_incidents for s in scores)),
+        incident_recall=_ratio(matched, sum(s.gold_incidents for s in scores)),
+        tally_leaks=sum(len(s.tally_leaks) for s in scores),
+        largest_admin1=accuracy("admin1"),
+        largest_perpetrator=accuracy("perpetrator"),
+        largest_event_type=accuracy("event_type"),
+        ms_per_article=round(ms_per_article, 2) if ms_per_article is not None else None,
+        per_article=scores,
+    )
+
+
+def render(figures: Figures) -> str:
+    """Human-readable report."""
+    rows = [
+        ("articles", str(figures.articles)),
+        ("largest current toll, exact match", f"{figures.max_toll_exact:.3f}"),
+        (f"alert precision (killed >= {ALERT_THRESHOLD})", f"{figures.alert_precision:.3f}"),
+        (f"alert recall (killed >= {ALERT_THRESHOLD})", f"{figures.alert_recall:.3f}"),
+        ("incident precision (toll + governorate)", f"{figures.incident_precision:.3f}"),
+        ("incident recall (toll + governorate)", f"{figures.incident_recall:.3f}"),
+        ("tally leaks", str(figures.tally_leaks)),
+        ("largest incident: governorate accuracy", f"{figures.largest_admin1:.3f}"),
+        ("largest incident: perpetrator accuracy", f"{figures.largest_perpetrator:.3f}"),
+        ("largest incident: event type accuracy", f"{figures.largest_event_type:.3f}"),
+    ]
+    if figures.ms_per_article is not None:
+        rows.append(("extraction time, ms/article", f"{figures.ms_per_article:.1f}"))
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    misses = [
+        s
+        for s in figures.per_article
+        if not s.max_ok or s.tally_leaks or s.matched < max(s.gold_incidents, s.pred_incidents)
+    ]
+    if misses:
+        lines.append("")
+        lines.append(
+            "articles with differences "
+            "(id: gold max / extracted max, matched/gold/extracted incidents):"
+        )
+        for s in misses:
+            leak = f", tally leaks {s.tally_leaks}" if s.tally_leaks else ""
+            lines.append(
+                f"  {s.id}: {s.gold_max} / {s.pred_max}, "
+                f"{s.matched}/{s.gold_incidents}/{s.pred_incidents}{leak}"
+            )
+    return "\n".join(lines)

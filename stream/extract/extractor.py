@@ -1,0 +1,161 @@
+"""The composition root of the extractor: one article in, an :class:`Extraction` out.
+
+Pure: the lexicons are loaded once (cached) and nothing else touches the outside world.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marsad.records import Article, Extraction, Incident, Location, Tally
+from stream.extract.actors import ATTACKERS, find_actors
+from stream.extract.casualties import Casualty, find_casualties
+from stream.extract.classify import event_type, sides
+from stream.extract.document import Document, read
+from stream.extract.incidents import (
+    SPECIFIC_RANK,
+    Assembled,
+    Candidate,
+    TallyFigure,
+    assemble,
+    choose_place,
+    drop_sums,
+    qualifier,
+    read_sentence,
+)
+from stream.extract.lexicon import Lexicon, lexicon
+from stream.extract.normalize import normalize
+from stream.extract.segment import tokenize
+from stream.extract.summary import summarize
+
+
+def _anchor(article: Article) -> date | None:
+    return article.published_at.date() if article.published_at else None
+
+
+def headline_attacker(title: str | None, lex: Lexicon) -> str | None:
+    """The attacker a headline names ("تنظيم الدولة يهاجم قوات النظام"), if any."""
+    if not title:
+        return None
+    words = [t.text for t in tokenize(normalize(title).text)]
+    for mention in find_actors(words, lex):
+        if mention.role == "attacker":
+            return mention.code
+    return None
+
+
+def _read_all(doc: Document, lex: Lexicon) -> tuple[list[Candidate], list[TallyFigure]]:
+    casualties = find_casualties(doc, lex)
+    candidates: list[Candidate] = []
+    tallies: list[TallyFigure] = []
+    in_tally = False
+    by_sentence: dict[int, list[int]] = {}
+    for i, si in enumerate(doc.clause_sentence):
+        by_sentence.setdefault(si, []).append(i)
+    cas_by_sentence: dict[int, list[Casualty]] = {}
+    for cas in casualties:
+        cas_by_sentence.setdefault(doc.clause_sentence[cas.clause], []).append(cas)
+    for s in doc.sentences:
+        clause_ids = by_sentence.get(s.index, [])
+        mine = cas_by_sentence.get(s.index, [])
+        reading = read_sentence(doc, s.index, clause_ids, mine, in_tally, lex)
+        candidates.extend(reading.candidates)
+        tallies.extend(reading.tallies)
+        if reading.had_tally:
+            in_tally = True
+        elif any(
+            c.date or any(p.place.rank <= SPECIFIC_RANK for p in c.places)
+            for c in reading.candidates
+        ):
+            in_tally = False
+    return candidates, tallies
+
+
+def _evidence(doc: Document, inc: Assembled) -> tuple[str, tuple[int, int] | None]:
+    ids = sorted(set(inc.evidence_clauses)) or inc.clauses[:1]
+    if not ids:
+        return "", None
+    parts = [doc.text_of(doc.clauses[i].start, doc.clauses[i].end) for i in ids]
+    first, last = doc.clauses[ids[0]], doc.clauses[ids[-1]]
+    return " … ".join(p for p in parts if p), doc.original_span(first.start, last.end)
+
+
+def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
+    perp, targets = sides(doc, inc, prior)
+    etype, sub = event_type(inc, targets, perp)
+    place = choose_place(inc)
+    location = None
+    if place is not None:
+        p = place.place
+        location = Location(
+            name_ar=p.name_ar, name_en=p.name_en, admin1=p.admin1, lat=p.lat, lon=p.lon
+        )
+    by_actor: dict[str, int] = {}
+    for cas in [*inc.figures("killed"), *inc.figures("executed")]:
+        actor = perp if cas.actor == ATTACKERS else cas.actor
+        if actor:
+            by_actor[actor] = by_actor.get(actor, 0) + cas.value
+    killed = _sum(inc.total("killed"), inc.total("executed"))
+    evidence, span = _evidence(doc, inc)
+    confidence = 0.4 + 0.2 * (killed is not None) + 0.15 * (location is not None)
+    confidence += 0.1 * (perp != "UNKNOWN") + 0.05 * (inc.date is not None)
+    record = Incident(
+        event_type=etype,
+        sub_event_type=sub,
+        perpetrator=perp,
+        targets=targets,
+        location=location,
+        occurred_on=inc.date,
+        killed=killed,
+        injured=inc.total("injured"),
+        captured=inc.total("captured"),
+        killed_by_actor=by_actor,
+        background=inc.background,
+        evidence=evidence,
+        confidence=round(min(confidence, 0.95) - (0.2 if inc.background else 0.0), 2),
+        killed_qualifier=qualifier(inc, "killed"),
+        injured_qualifier=qualifier(inc, "injured"),
+        evidence_span=span,
+    )
+    record.summary_en = summarize(record)
+    return record
+
+
+def _sum(a: int | None, b: int | None) -> int | None:
+    if a is None and b is None:
+        return None
+    return (a or 0) + (b or 0)
+
+
+def _tally(doc: Document, t: TallyFigure) -> Tally:
+    c = doc.clauses[t.clause]
+    cas = t.casualty
+    return Tally(
+        killed=cas.value if cas.role in ("killed", "executed") else None,
+        injured=cas.value if cas.role == "injured" else None,
+        actor=cas.actor if cas.actor and not cas.actor.startswith("@") else "UNKNOWN",
+        since=t.since,
+        evidence=doc.text_of(c.start, c.end),
+    )
+
+
+def extract_article(article: Article) -> Extraction:
+    lex = lexicon()
+    anchor = _anchor(article)
+    doc = read(article.text, anchor, lex)
+    candidates, tally_figures = _read_all(doc, lex)
+    assembled = drop_sums(assemble(doc, candidates))
+    prior = headline_attacker(article.title, lex)
+    if not assembled and not tally_figures and article.title:
+        # a headline-only item: read the headline as the report
+        tdoc = read(article.title, anchor, lex)
+        tcands, _ = _read_all(tdoc, lex)
+        titled = drop_sums(assemble(tdoc, tcands))
+        incidents = [_incident(tdoc, inc, prior) for inc in titled]
+    else:
+        incidents = [_incident(doc, inc, prior) for inc in assembled]
+    return Extraction(
+        id=article.id,
+        incidents=incidents,
+        tallies=[_tally(doc, t) for t in tally_figures],
+    )

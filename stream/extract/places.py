@@ -1,0 +1,244 @@
+"""Places from the gazetteer (data/places.yaml), resolved the way a coder reads them.
+
+"ريف حمص الشرقي", "بادية دير الزور", "باديتي دير الزور وحمص" and "ريفي حمص ودير الزور"
+name governorates: a rural/desert/province word before a place resolves to that place's
+governorate.  Among the places an incident mentions, the most specific kind wins
+(a village over its district over its governorate), ties going to the first mentioned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from stream.extract.lexicon import DATA_DIR, PhraseIndex, load_yaml, prefix_forms
+from stream.extract.normalize import norm
+
+#: Lower is more specific.
+KIND_RANK: dict[str, int] = {
+    "neighbourhood": 0,
+    "village": 0,
+    "town": 0,
+    "oil_field": 0,
+    "gas_field": 0,
+    "base": 0,
+    "airport": 0,
+    "dam": 0,
+    "crossing": 0,
+    "station": 0,
+    "city": 1,
+    "subdistrict": 2,
+    "district": 3,
+    "mountain": 4,
+    "desert": 4,
+    "region": 4,
+    "river": 5,
+    "governorate": 6,
+}
+#: A word before a place name that makes it mean the governorate around it.
+_PROVINCE_WORDS = frozenset(
+    norm(w)
+    for w in (
+        "ريف",
+        "ريفي",
+        "بادية",
+        "باديتي",
+        "محافظة",
+        "محافظتي",
+        "محافظات",
+        "أرياف",
+        "صحراء",
+        "بوادي",
+        "ريفا",
+        "باديتا",
+    )
+)
+_DIRECTIONS = frozenset(
+    norm(w)
+    for w in (
+        "شرق",
+        "شرقي",
+        "غرب",
+        "غربي",
+        "شمال",
+        "شمالي",
+        "جنوب",
+        "جنوبي",
+        "شمال شرق",
+        "جنوب شرق",
+        "شمال غرب",
+        "جنوب غرب",
+        "شمال شرقي",
+        "جنوب شرقي",
+        "شمال غربي",
+        "جنوب غربي",
+    )
+)
+#: "مدينة", "محيط": words between a preposition and the place name
+_PLACE_NOUNS = frozenset(
+    norm(w)
+    for w in (
+        "مدينة",
+        "بلدة",
+        "قرية",
+        "محيط",
+        "أطراف",
+        "مشفى",
+        "مشافي",
+        "مستشفى",
+        "المشفى",
+        "المستشفى",
+        "منطقة",
+        "مخيم",
+        "داخل",
+    )
+)
+#: destinations and origins
+_AWAY = frozenset(
+    norm(w)
+    for w in (
+        "إلى",
+        "نحو",
+        "باتجاه",
+        "انطلاقاً",
+        "انطلاقا",
+        "قادمة",
+        "قادمين",
+        "مشفى",
+        "مشافي",
+        "مستشفى",
+        "المشفى",
+        "المستشفى",
+        "وصولاً",
+        "وصولا",
+    )
+)
+_DUAL_PROVINCE_WORDS = frozenset(norm(w) for w in ("ريفي", "باديتي", "محافظتي", "محافظات", "ريفا"))
+
+
+@dataclass(frozen=True)
+class Place:
+    name_en: str
+    name_ar: str
+    kind: str
+    admin1: str | None
+    country: str | None
+    lat: float | None
+    lon: float | None
+
+    @property
+    def rank(self) -> int:
+        return KIND_RANK.get(self.kind, 3)
+
+
+@dataclass(frozen=True)
+class PlaceMention:
+    start: int
+    end: int
+    place: Place
+    reference: bool = False  # "شرقي حمص": a bearing from the place, not the place itself
+
+    @property
+    def rank(self) -> int:
+        return max(self.place.rank, KIND_RANK["governorate"]) if self.reference else self.place.rank
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    index: PhraseIndex[Place]
+    governorates: dict[str, Place]
+
+
+def _place(entry: dict[str, Any]) -> Place:
+    aliases = entry.get("aliases_ar") or [entry.get("name_en", "")]
+    return Place(
+        name_en=str(entry["name_en"]),
+        name_ar=str(aliases[0]),
+        kind=str(entry.get("kind", "town")),
+        admin1=entry.get("admin1"),
+        country=entry.get("country"),
+        lat=float(entry["lat"]) if entry.get("lat") is not None else None,
+        lon=float(entry["lon"]) if entry.get("lon") is not None else None,
+    )
+
+
+def build_gazetteer(entries: list[dict[str, Any]]) -> Gazetteer:
+    """Index entries by normalized alias; the first entry owning an alias keeps it."""
+    index: PhraseIndex[Place] = PhraseIndex()
+    governorates: dict[str, Place] = {}
+    seen: set[str] = set()
+    for entry in entries:
+        place = _place(entry)
+        if place.kind == "governorate" and place.admin1 and place.admin1 not in governorates:
+            governorates[place.admin1] = place
+        for alias in entry.get("aliases_ar") or []:
+            key = norm(str(alias))
+            if key and key not in seen:
+                seen.add(key)
+                index.add(str(alias), place)
+    return Gazetteer(index, governorates)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    """Load every ``places*.yaml`` of the data directory once (places.yaml first)."""
+    entries: list[dict[str, Any]] = []
+    files = sorted(DATA_DIR.glob("places*.yaml"), key=lambda p: (p.name != "places.yaml", p.name))
+    for path in files:
+        data = load_yaml(path.name) or {}
+        entries.extend(data.get("places") or [])
+    return build_gazetteer(entries)
+
+
+def _base(word: str) -> set[str]:
+    return set(prefix_forms(word))
+
+
+def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMention]:
+    """Place mentions, with province words lifting a place to its governorate."""
+    gaz = gaz or gazetteer()
+    out: list[PlaceMention] = []
+    dual_open = False
+    for m in gaz.index.find_all(words):
+        place = m.value
+        start = m.start
+        prev = words[m.start - 1] if m.start > 0 else ""
+        prev_forms = _base(prev)
+        lifted = bool(prev_forms & _PROVINCE_WORDS)
+        if lifted:
+            dual_open = bool(prev_forms & _DUAL_PROVINCE_WORDS)
+            start = m.start - 1
+        elif dual_open and words[m.start].startswith("و") and out and out[-1].end == m.start:
+            lifted = True  # "باديتي دير الزور وحمص": the second one too
+        else:
+            dual_open = False
+        if lifted and place.kind != "governorate" and place.admin1 in gaz.governorates:
+            place = gaz.governorates[place.admin1]
+        reference = place.kind != "governorate" and (
+            bool(prev_forms & _DIRECTIONS) or _destination(words, m.start)
+        )
+        out.append(PlaceMention(start, m.end, place, reference))
+    return out
+
+
+def _destination(words: list[str], start: int) -> bool:
+    """ "نقل الجرحى إلى مشفى مدينة X", "انطلاقاً من X": where people went or came from."""
+    k = start - 1
+    while k >= 0 and k >= start - 3 and set(prefix_forms(words[k])) & _PLACE_NOUNS:
+        k -= 1
+    return k >= 0 and bool(set(prefix_forms(words[k])) & _AWAY)
+
+
+def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:
+    """The most specific place mentioned.
+
+    Among equally specific places, the one whose governorate the other mentions confirm
+    wins ("بين خناصر وأثريا شرقي حماة": Ithriya), then the first one.
+    """
+    usable = [m for m in mentions if m.place.admin1]
+    if not usable:
+        return None
+    votes = Counter(m.place.admin1 for m in usable)
+    return min(usable, key=lambda m: (m.rank, -votes[m.place.admin1], m.start))

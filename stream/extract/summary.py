@@ -1,0 +1,96 @@
+"""One English line per incident, built from its fields, for the alert."""
+
+from __future__ import annotations
+
+from marsad.records import Incident
+
+ACTOR_EN = {
+    "ISIS": "ISIS",
+    "SYRIAN_GOV": "government forces",
+    "IRAN_BACKED": "Iran-backed militias",
+    "RUSSIA": "Russian forces",
+    "SDF": "the SDF",
+    "COALITION": "the US-led coalition",
+    "TURKEY": "Turkish forces",
+    "IRAQ_GOV": "Iraqi forces",
+    "OPPOSITION": "opposition factions",
+    "HTS": "HTS",
+    "ISRAEL": "Israel",
+    "CIVILIANS": "civilians",
+    "UNKNOWN": "unidentified attackers",
+}
+
+EVENT_EN = {
+    "Armed clash": "attack",
+    "Government regains territory": "advance",
+    "Non-state actor overtakes territory": "takeover",
+    "Air/drone strike": "air/drone strike",
+    "Suicide bomb": "suicide bombing",
+    "Shelling/artillery/missile attack": "shelling",
+    "Remote explosive/landmine/IED": "IED blast",
+    "Grenade": "grenade attack",
+    "Attack": "attack",
+    "Abduction/forced disappearance": "abduction",
+}
+
+GOVERNORATE_EN = {
+    "SY-DI": "Damascus",
+    "SY-RD": "Rif Dimashq",
+    "SY-DR": "Daraa",
+    "SY-SU": "As-Suwayda",
+    "SY-QU": "Quneitra",
+    "SY-HI": "Homs",
+    "SY-HM": "Hama",
+    "SY-HL": "Aleppo",
+    "SY-ID": "Idlib",
+    "SY-LA": "Latakia",
+    "SY-TA": "Tartus",
+    "SY-RA": "Raqqa",
+    "SY-DY": "Deir ez-Zor",
+    "SY-HA": "Al-Hasakah",
+    "IQ-BG": "Baghdad",
+    "IQ-NI": "Nineveh",
+    "IQ-AN": "Anbar",
+    "IQ-SD": "Salah ad-Din",
+    "IQ-DI": "Diyala",
+    "IQ-KI": "Kirkuk",
+}
+
+
+def _figures(inc: Incident) -> str:
+    parts = []
+    for value, qual, word in (
+        (inc.killed, inc.killed_qualifier, "killed"),
+        (inc.injured, inc.injured_qualifier, "injured"),
+        (inc.captured, None, "captured"),
+    ):
+        if value is None:
+            continue
+        prefix = {
+            "approx": "about ",
+            "more_than": "more than ",
+            "at_least": "at least ",
+            "vague": "dozens " if value == 10 else "hundreds " if value == 100 else "",
+        }
+        text = prefix.get(qual or "", "") + (str(value) if qual != "vague" else "")
+        parts.append(f"{text.strip()} {word}")
+    return ", ".join(parts) if parts else "casualties not reported"
+
+
+def summarize(inc: Incident) -> str:
+    """E.g. "ISIS attack on government forces near Al-Bukamal, Deir ez-Zor: 64 killed"."""
+    what = EVENT_EN.get(inc.sub_event_type, "attack")
+    if inc.sub_event_type == "Armed clash" and not inc.targets:
+        what = "clash"
+    head = f"{ACTOR_EN.get(inc.perpetrator, inc.perpetrator)} {what}"
+    if inc.targets:
+        head += " on " + " and ".join(ACTOR_EN.get(t, t) for t in inc.targets[:2])
+    if inc.location is not None:
+        where = inc.location.name_en
+        gov = GOVERNORATE_EN.get(inc.location.admin1 or "")
+        if gov and gov not in where:
+            where = f"{where}, {gov}"
+        head += f" near {where}"
+    if inc.background:
+        head = "Earlier: " + head
+    return f"{head[0].upper()}{head[1:]}: {_figures(inc)}"

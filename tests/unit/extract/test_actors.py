@@ -1,0 +1,38 @@
+from stream.extract.actors import find_actors
+from stream.extract.lexicon import Lexicon
+from tests.unit.extract.conftest import words_of
+
+
+def actors(text: str, lex: Lexicon) -> list[tuple[str, str | None]]:
+    return [(a.code, a.role) for a in find_actors(words_of(text), lex)]
+
+
+def test_aliases_with_clitics_and_construct_forms(lex: Lexicon) -> None:
+    found = [c for c, _ in actors("اشتباكات بين قسد وعناصر داعش ولواء القدس وللحرس الثوري", lex)]
+    assert found == ["SDF", "ISIS", "SYRIAN_GOV", "IRAN_BACKED"]
+
+
+def test_the_organisation_resolves_to_the_one_named_before(lex: Lexicon) -> None:
+    codes = [c for c, _ in actors("هاجمت هيئة تحرير الشام مواقع للنظام، وقال التنظيم إن", lex)]
+    assert codes[-1] == "HTS"
+    assert [c for c, _ in actors("نفذ التنظيم هجوماً", lex)] == ["ISIS"]
+
+
+def test_attacker_by_verb_before_and_after(lex: Lexicon) -> None:
+    assert ("ISIS", "attacker") in actors("شنت خلايا داعش هجوماً على حاجز", lex)
+    assert ("ISIS", "attacker") in actors("تنظيم الدولة الإسلامية يهاجم مواقع", lex)
+    assert ("TURKEY", "attacker") in actors("بقصف مدفعي شنه الجيش التركي", lex)
+
+
+def test_target_and_partner(lex: Lexicon) -> None:
+    assert ("SYRIAN_GOV", "target") in actors("هجوم على مواقع قوات النظام", lex)
+    assert ("SDF", "partner") in actors("قتل عنصر في اشتباك مع قسد", lex)
+
+
+def test_a_patron_is_not_a_party(lex: Lexicon) -> None:
+    codes = [c for c, _ in actors("الفصائل الموالية لتركيا", lex)]
+    assert "TURKEY" not in codes
+
+
+def test_the_killed_are_not_attackers(lex: Lexicon) -> None:
+    assert ("SYRIAN_GOV", "attacker") not in actors("عناصر قوات النظام الذين قتلوا", lex)

@@ -1,0 +1,258 @@
+"""End-to-end reading on fixture reports written in the seeds' style (not their text)."""
+
+from datetime import date
+
+from tests.unit.extract.conftest import current, run
+
+
+def test_per_side_tolls_of_one_battle_are_summed() -> None:
+    text = (
+        "تتواصل الاشتباكات العنيفة بين عناصر تنظيم الدولة الإسلامية وقوات النظام "
+        "في محيط مدينة الميادين.\n"
+        "ووثق المرصد ارتفاع الخسائر البشرية في هذه المعارك، "
+        "حيث ارتفع إلى 19 على الأقل من قوات النظام "
+        "هم 12 من السوريين و7 من الميليشيات الموالية لإيران، كما ارتفع إلى 11 عدد قتلى التنظيم."
+    )
+    ex = run(text, title="تنظيم الدولة يهاجم قوات النظام قرب الميادين")
+    live = current(ex)
+    assert len(live) == 1
+    inc = live[0]
+    assert inc.killed == 30
+    assert inc.killed_by_actor == {"SYRIAN_GOV": 19, "ISIS": 11}
+    assert inc.perpetrator == "ISIS"
+    assert inc.location is not None and inc.location.admin1 == "SY-DY"
+    assert inc.event_type == "Battles"
+    assert inc.killed_qualifier == "at_least"
+
+
+def test_tally_since_a_date_is_not_an_incident() -> None:
+    text = (
+        "قتل 3 عناصر من قسد بهجوم لخلايا داعش على حاجز في بلدة الشحيل "
+        "بريف دير الزور الشرقي.\n"
+        "وبذلك يرتفع إلى 212 عدد قتلى قسد منذ مطلع العام الجاري بهجمات التنظيم، "
+        "فيما قتل 64 من عناصر التنظيم خلال الفترة ذاتها."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [3]
+    assert sorted(t.killed for t in ex.tallies if t.killed) == [64, 212]
+
+
+def test_tally_context_carries_to_the_next_sentence() -> None:
+    text = (
+        "قتل عنصر من الدفاع الوطني برصاص مجهولين في مدينة الميادين.\n"
+        "وبلغت حصيلة القتلى خلال الفترة الممتدة من مطلع آذار وحتى اليوم 57 عنصراً من قوات النظام.\n"
+        "كما وثق المرصد مقتل 9 مدنيين و3 من الرعاة بهجمات مماثلة."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [1]
+    assert {t.killed for t in ex.tallies} >= {57, 9, 3}
+
+
+def test_recalled_massacre_is_background() -> None:
+    text = (
+        "استهدفت طائرات حربية روسية بلدة كفرنبل جنوبي إدلب صباح اليوم، ما أدى إلى إصابة 4 مدنيين.\n"
+        "وكانت البلدة ذاتها قد شهدت مجزرة في آذار الفائت، "
+        "كما سبق ذلك مجزرة أخرى راح ضحيتها 17 مدنياً."
+    )
+    ex = run(text)
+    bg = [i for i in ex.incidents if i.background]
+    assert [i.killed for i in bg] == [17]
+    assert [i.injured for i in current(ex)] == [4]
+    assert all(i.killed is None or i.killed < 10 for i in current(ex))
+
+
+def test_several_attacks_become_several_incidents() -> None:
+    text = (
+        "قتل 5 عناصر من قوات النظام بهجوم شنه عناصر داعش على نقطة عسكرية "
+        "قرب مدينة تدمر بريف حمص الشرقي.\n"
+        "وفي حادثة منفصلة، قتل مدنيان بانفجار لغم أرضي قرب بلدة معدان بريف الرقة الشرقي."
+    )
+    ex = run(text)
+    got = sorted((i.killed, i.location.admin1 if i.location else None) for i in current(ex))
+    assert got == [(2, "SY-RA"), (5, "SY-HI")]
+    mine = next(i for i in ex.incidents if i.killed == 2)
+    assert mine.sub_event_type == "Remote explosive/landmine/IED"
+
+
+def test_summing_sentence_is_not_another_incident() -> None:
+    text = (
+        "شنت خلايا التنظيم هجمات متزامنة أوقعت 9 قتلى في صفوف القوات في باديتي حماة والرقة.\n"
+        "وكان عناصر داعش هاجموا حاجزاً في قرية الرهجان بريف حماة الشرقي، ما أدى إلى مقتل 5 عناصر.\n"
+        "كذلك قتل 4 عناصر بانفجار عبوة ناسفة قرب بلدة معدان بريف الرقة."
+    )
+    ex = run(text)
+    assert sorted(i.killed for i in current(ex) if i.killed) == [4, 5]
+
+
+def test_rising_toll_replaces_earlier_count() -> None:
+    text = (
+        "ارتفع عدد القتلى جراء انفجار سيارة مفخخة في مدينة الباب إلى 19 شخصاً، بينهم 4 أطفال.\n"
+        "وكانت الحصيلة الأولية تحدثت عن 11 قتيلاً."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [19]
+    assert current(ex)[0].sub_event_type == "Remote explosive/landmine/IED"
+
+
+def test_no_number_means_null_and_said_none_means_zero() -> None:
+    ex = run("سقط عدد من القتلى والجرحى بقصف لقوات النظام على بلدة كنصفرة في جبل الزاوية.")
+    assert current(ex) and current(ex)[0].killed is None
+    ex = run("سقطت قذائف أطلقتها قوات النظام على بلدة كنصفرة دون وقوع إصابات.")
+    assert current(ex) and current(ex)[0].killed == 0
+
+
+def test_dates_and_summary() -> None:
+    text = "قتل 3 عناصر من قسد فجر أمس الخميس بهجوم لداعش على نقطة في بلدة الشحيل بريف دير الزور."
+    ex = run(text)
+    inc = current(ex)[0]
+    assert inc.occurred_on == date(2019, 6, 13)
+    assert inc.summary_en is not None and "ISIS" in inc.summary_en and "3 killed" in inc.summary_en
+    assert inc.evidence and "3" in inc.evidence
+    assert inc.evidence_span is not None
+
+
+def test_evidence_quotes_the_original_text() -> None:
+    text = "قُتل ٤ مدنيين بقصف مدفعي لقوات النظام على بلدة كنصفرة."
+    ex = run(text)
+    inc = current(ex)[0]
+    assert "٤" in inc.evidence
+    start, end = inc.evidence_span or (0, 0)
+    assert text[start:end] == inc.evidence
+
+
+def test_non_conflict_deaths_are_not_incidents() -> None:
+    ex = run("توفي 6 أشخاص وأصيب 9 آخرون بحادث سير على طريق حمص تدمر صباح اليوم.")
+    assert ex.incidents == []
+
+
+def test_air_strike_execution_abduction_types() -> None:
+    air = current(run("قتل 6 مدنيين بغارات للطيران الروسي على بلدة كفرنبل جنوبي إدلب."))[0]
+    assert (air.perpetrator, air.sub_event_type) == ("RUSSIA", "Air/drone strike")
+    exe = current(run("أعدم تنظيم داعش 3 رعاة في بادية السخنة شرقي حمص."))[0]
+    assert (exe.event_type, exe.killed) == ("Violence against civilians", 3)
+    abd = current(run("اختطف مسلحون مجهولون شاباً في بلدة الصنمين بريف درعا الشمالي."))
+    assert abd and abd[0].sub_event_type == "Abduction/forced disappearance"
+
+
+def test_killed_and_wounded_together_is_not_a_toll() -> None:
+    ex = run("أسفر الكمين عن مقتل وإصابة 9 عناصر من قوات النظام قرب بلدة السخنة شرقي حمص.")
+    inc = current(ex)[0]
+    assert inc.killed is None and inc.injured is None
+
+
+def test_a_second_toll_in_another_governorate_is_another_incident() -> None:
+    text = (
+        "قُتل راعٍ بانفجار لغم أرضي في بادية الرقة، "
+        "فيما قتل عنصران من قسد برصاص مجهولين في بلدة ذيبان."
+    )
+    got = sorted((i.killed, i.location.admin1 if i.location else None) for i in current(run(text)))
+    assert got == [(1, "SY-RA"), (2, "SY-DY")]
+
+
+def test_abduction_without_deaths() -> None:
+    inc = current(run("اختطف مسلحون مجهولون 5 مدنيين على طريق بلدة الصنمين بريف درعا."))[0]
+    assert inc.captured == 5 and inc.killed is None
+    assert inc.sub_event_type == "Abduction/forced disappearance"
+
+
+def test_attackers_counted_among_the_dead() -> None:
+    text = (
+        "قتل 6 عناصر من قسد بهجوم شنه عناصر داعش على حاجز قرب بلدة الشحيل بريف دير الزور، "
+        "كما قتل 2 من المهاجمين خلال الاشتباك."
+    )
+    inc = current(run(text))[0]
+    assert inc.killed == 8
+    assert inc.killed_by_actor == {"SDF": 6, "ISIS": 2}
+
+
+def test_headline_only_article_is_read_from_its_title() -> None:
+    ex = run("", title="مقتل 4 عناصر من قوات النظام بانفجار لغم في بادية السخنة")
+    assert [i.killed for i in ex.incidents] == [4]
+
+
+def test_since_a_few_days_or_since_the_attack_began_is_a_continuing_battle() -> None:
+    text = (
+        "تتواصل المعارك العنيفة في محيط بلدة الهول منذ 3 أيام بين قسد وخلايا التنظيم، "
+        "وارتفع إلى 27 عدد القتلى من الطرفين."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [27] and not ex.tallies
+    ex = run("ارتفع عدد قتلى قوات النظام منذ بدء الهجوم على محور الغاب إلى 30 عنصراً.")
+    assert [i.killed for i in current(ex)] == [30]
+
+
+def test_two_tolls_at_two_places_of_one_governorate() -> None:
+    text = (
+        "قتل 6 مدنيين في قصف مدفعي لقوات النظام على مدينة أريحا جنوبي إدلب، "
+        "بينما قتل 3 عناصر من قوات النظام بقصف للفصائل على مواقعهم في بلدة كفرنبل."
+    )
+    got = sorted((i.killed, i.perpetrator) for i in current(run(text)))
+    assert got == [(3, "OPPOSITION"), (6, "SYRIAN_GOV")]
+
+
+SOHR_STYLE = (
+    "محافظة حماة – المرصد السوري لحقوق الإنسان:: تتواصل الاشتباكات العنيفة منذ صباح أمس الثلاثاء "
+    'على محاور في ريف حماة الشرقي، بين عناصر تنظيم "الدولة الإسلامية" من جهة، وقوات النظام '
+    "والمسلحين الموالين لها من جهة أخرى، إثر هجوم عنيف نفذه التنظيم على مواقع في محيط قرية "
+    "الرهجان، ترافق مع قصف متبادل بين الطرفين.\n"
+    "ووثق المرصد السوري ارتفاع الخسائر البشرية، حيث ارتفع إلى 22 على الأقل عدد عناصر قوات النظام "
+    "الذين قتلوا في هذه الهجمات، بينهم ضابطان، كما قتل 9 من عناصر التنظيم بينهم 3 فجروا أنفسهم، "
+    "وبذلك يرتفع إلى 417 عدد عناصر قوات النظام الذين قتلوا في البادية منذ مطلع العام الجاري.\n"
+    "وفي سياق منفصل، قتل مدنيان اثنان وأصيب 4 آخرون جراء انفجار لغم أرضي بسيارة كانت تقلهم في "
+    "بادية السخنة شرقي حمص، صباح اليوم.\n"
+    "وكانت قوات النظام قد تمكنت في الـ 3 من آذار الفائت من استعادة السيطرة على قرية الرهجان بعد "
+    "معارك عنيفة قتل خلالها 31 عنصراً من الطرفين."
+)
+
+
+def test_a_long_report_with_battle_tally_mine_and_recalled_battle() -> None:
+    ex = run(SOHR_STYLE, published="2021-05-19T12:00:00+03:00")
+    live = sorted(current(ex), key=lambda i: -(i.killed or 0))
+    assert [(i.killed, i.location.admin1 if i.location else None) for i in live] == [
+        (31, "SY-HM"),
+        (2, "SY-HI"),
+    ]
+    battle, mine = live
+    assert battle.killed_by_actor == {"SYRIAN_GOV": 22, "ISIS": 9}
+    assert battle.perpetrator == "ISIS" and battle.occurred_on == date(2021, 5, 18)
+    assert mine.injured == 4 and mine.sub_event_type == "Remote explosive/landmine/IED"
+    earlier = [i for i in ex.incidents if i.background]
+    assert [(i.killed, i.sub_event_type) for i in earlier] == [(31, "Government regains territory")]
+    assert [(t.killed, t.actor, t.since) for t in ex.tallies] == [
+        (417, "SYRIAN_GOV", date(2021, 1, 1))
+    ]
+
+
+def test_superlative_since_is_a_comparison_not_a_period() -> None:
+    ex = run("قتل 12 عنصراً من قوات النظام في هجوم لداعش قرب السخنة هو الأعنف منذ أشهر.")
+    assert [i.killed for i in current(ex)] == [12] and not ex.tallies
+
+
+def test_a_toll_reaching_a_figure_today_is_the_incident() -> None:
+    ex = run("بلغت حصيلة الضحايا اليوم 14 قتيلاً بقصف مدفعي لقوات النظام على مدينة أريحا.")
+    assert [i.killed for i in current(ex)] == [14]
+    ex = run("ارتفع عدد القتلى في بلدة الأتارب ليصل إلى 15 مدنياً جراء القصف المدفعي.")
+    assert [i.killed for i in current(ex)] == [15]
+    ex = run("بلغت حصيلة القتلى في صفوف قوات النظام منذ مطلع العام 300 عنصر.")
+    assert ex.incidents == [] and [t.killed for t in ex.tallies] == [300]
+
+
+def test_only_material_damage_is_zero() -> None:
+    ex = run("سقطت قذائف على مدينة الباب واقتصرت الأضرار على الماديات.")
+    assert [(i.killed, i.injured) for i in current(ex)] == [(0, 0)]
+
+
+def test_where_the_wounded_were_taken_is_not_the_place() -> None:
+    ex = run("قتل 3 مدنيين بقصف على بلدة الأتارب، ونقل الجرحى إلى مشافي مدينة إدلب.")
+    inc = current(ex)[0]
+    assert inc.location is not None and inc.location.admin1 == "SY-HL"
+
+
+def test_background_filler_sentences_add_no_incident() -> None:
+    text = (
+        "قتل 3 عناصر من قوات النظام بهجوم لخلايا داعش على حاجز قرب مدينة تدمر شرقي حمص.\n"
+        "وتتعرض بلدات جبل الزاوية لقصف شبه يومي من قبل قوات النظام.\n"
+        "ويأتي ذلك في ظل تصاعد الهجمات التي تستهدف قوات النظام في بادية الرقة.\n"
+        "وتواصل قوات النظام عمليات تمشيط في بادية حمص بحثاً عن خلايا التنظيم."
+    )
+    assert [i.killed for i in run(text).incidents] == [3]

@@ -1,0 +1,120 @@
+from stream.extract.places import Gazetteer, build_gazetteer, find_places, most_specific
+from tests.unit.extract.conftest import words_of
+
+ENTRIES = [
+    {
+        "name_en": "Homs Governorate",
+        "aliases_ar": ["محافظة حمص", "ريف حمص"],
+        "kind": "governorate",
+        "admin1": "SY-HI",
+        "country": "SY",
+        "lat": 34.7,
+        "lon": 37.5,
+    },
+    {
+        "name_en": "Deir ez-Zor Governorate",
+        "aliases_ar": ["محافظة دير الزور"],
+        "kind": "governorate",
+        "admin1": "SY-DY",
+        "country": "SY",
+        "lat": 35.0,
+        "lon": 40.5,
+    },
+    {
+        "name_en": "Homs",
+        "aliases_ar": ["حمص", "مدينة حمص"],
+        "kind": "city",
+        "admin1": "SY-HI",
+        "country": "SY",
+        "lat": 34.73,
+        "lon": 36.72,
+    },
+    {
+        "name_en": "Deir ez-Zor",
+        "aliases_ar": ["دير الزور"],
+        "kind": "city",
+        "admin1": "SY-DY",
+        "country": "SY",
+        "lat": 35.33,
+        "lon": 40.14,
+    },
+    {
+        "name_en": "Al-Quryatayn",
+        "aliases_ar": ["القريتين"],
+        "kind": "town",
+        "admin1": "SY-HI",
+        "country": "SY",
+        "lat": 34.23,
+        "lon": 37.24,
+    },
+    {
+        "name_en": "Khanasir",
+        "aliases_ar": ["خناصر"],
+        "kind": "town",
+        "admin1": "SY-HL",
+        "country": "SY",
+        "lat": 35.78,
+        "lon": 37.5,
+    },
+    {
+        "name_en": "Ithriya",
+        "aliases_ar": ["أثريا"],
+        "kind": "village",
+        "admin1": "SY-HM",
+        "country": "SY",
+        "lat": 35.5,
+        "lon": 37.4,
+    },
+    {
+        "name_en": "Hama",
+        "aliases_ar": ["حماة"],
+        "kind": "city",
+        "admin1": "SY-HM",
+        "country": "SY",
+        "lat": 35.13,
+        "lon": 36.75,
+    },
+]
+
+
+def gaz() -> Gazetteer:
+    return build_gazetteer(ENTRIES)
+
+
+def places(text: str) -> list[tuple[str, str | None]]:
+    return [(m.place.name_en, m.place.admin1) for m in find_places(words_of(text), gaz())]
+
+
+def test_rural_and_desert_words_lift_a_city_to_its_governorate() -> None:
+    assert places("في بادية دير الزور") == [("Deir ez-Zor Governorate", "SY-DY")]
+    assert places("بريف حمص الشرقي") == [("Homs Governorate", "SY-HI")]
+
+
+def test_dual_province_words_lift_both_names() -> None:
+    assert places("في باديتي حمص ودير الزور") == [
+        ("Homs Governorate", "SY-HI"),
+        ("Deir ez-Zor Governorate", "SY-DY"),
+    ]
+    assert places("في ريفي دير الزور وحمص") == [
+        ("Deir ez-Zor Governorate", "SY-DY"),
+        ("Homs Governorate", "SY-HI"),
+    ]
+
+
+def test_most_specific_place_wins() -> None:
+    found = find_places(words_of("في بادية حمص قرب بلدة القريتين"), gaz())
+    best = most_specific(found)
+    assert best is not None and best.place.name_en == "Al-Quryatayn"
+
+
+def test_a_bearing_from_a_city_is_not_the_place() -> None:
+    found = find_places(words_of("على الطريق بين خناصر وأثريا شرقي حماة"), gaz())
+    best = most_specific(found)
+    assert best is not None and best.place.name_en == "Ithriya"  # Hama's governorate confirms it
+
+
+def test_the_real_gazetteer_loads_with_governorates() -> None:
+    from stream.extract.places import gazetteer
+
+    g = gazetteer()
+    assert {"SY-DY", "SY-HI", "IQ-AN"} <= set(g.governorates)
