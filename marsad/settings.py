@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    """Every variable is read as ``MARSAD_<NAME>`` except the Slack ones, named as Slack names them."""
+    """Every variable is ``MARSAD_<NAME>`` except the Slack ones, named as Slack names them."""
 
     model_config = SettingsConfigDict(env_prefix="MARSAD_", extra="ignore")
 

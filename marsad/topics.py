@@ -6,6 +6,7 @@ count the Faust app expects (a mismatch makes Faust tables fail with PartitionsM
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -37,7 +38,7 @@ def dlq(topic: str) -> str:
 
 
 def all_topic_names(prefix: str | None = None) -> list[str]:
-    """Every topic Marsad uses, under ``prefix`` (default: this process's ``MARSAD_TOPIC_PREFIX``)."""
+    """Every topic Marsad uses, under ``prefix`` (default: this process's topic prefix)."""
     base = ("articles", "incidents", "alerts", "incident-candidates")
     names = [f"{PREFIX if prefix is None else prefix}{b}" for b in base]
     return [*names, *(dlq(t) for t in names)]
@@ -59,12 +60,10 @@ def ensure_topics(
         existing = set(admin.list_topics())
         missing = [t for t in all_topic_names(prefix) if t not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # raced with another creator
                 admin.create_topics(
                     [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics %s with %d partitions", missing, partitions)
         return missing
     finally:

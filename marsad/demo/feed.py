@@ -29,11 +29,14 @@ class DemoItem:
 
 
 def load_items() -> list[DemoItem]:
-    raw = yaml.safe_load(resources.files("marsad.demo").joinpath("articles.yaml").read_text("utf-8"))
+    path = resources.files("marsad.demo").joinpath("articles.yaml")
+    raw = yaml.safe_load(path.read_text("utf-8"))
     return [DemoItem(**item) for item in raw["items"]]
 
 
-def render_rss(items: list[DemoItem], base_url: str, nonce: str, now: datetime | None = None) -> bytes:
+def render_rss(
+    items: list[DemoItem], base_url: str, nonce: str, now: datetime | None = None
+) -> bytes:
     """An RSS 2.0 document with one ``<item>`` per demo article (full text in ``description``)."""
     now = now or datetime.now(UTC)
     parts = [
