@@ -1,11 +1,12 @@
-"""`marsad demo`: the whole pipeline offline, end to end, in about a minute.
+"""`marsad demo`: the whole pipeline offline, end to end, in under a minute.
 
 It serves the bundled sample feed (``articles.yaml``) on 127.0.0.1, starts or reuses the local
 broker, runs ingest, stream and alerts as in production (separate processes), with the notifier
 posting through slack-sdk to a local Slack-Web-API-compatible server, prints every message as
-Slack received it, and exits 0 once every expected alert arrived (non-zero with a clear message
-after ``--timeout``). Each run uses its own topic namespace, state directory and consumer
-groups, so runs never see each other's messages.
+Slack received it, and exits 0 once every expected alert arrived and every article was
+processed with no other alert (non-zero with a clear message after ``--timeout``). Each run
+uses its own topic namespace, state directory and consumer groups, so runs never see each
+other's messages. The end-to-end test calls :func:`run_demo` against the test broker.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import logging
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +29,39 @@ from marsad.settings import get_settings
 
 log = logging.getLogger("marsad.demo")
 
+DEMO_TOKEN = "xoxb-marsad-demo"
 
-def expected_alerts(items: list[DemoItem]) -> list[DemoItem]:
-    return [i for i in items if i.expect.get("alert")]
+
+@dataclass
+class DemoResult:
+    items: list[DemoItem]
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    arrived: set[str] = field(default_factory=set)
+    drained: bool = False
+    log_dir: Path | None = None
+
+    @property
+    def wanted(self) -> list[DemoItem]:
+        return [i for i in self.items if i.expect.get("alert")]
+
+    @property
+    def missing(self) -> list[str]:
+        return [i.slug for i in self.wanted if i.slug not in self.arrived]
+
+    @property
+    def stray(self) -> list[dict[str, Any]]:
+        """Posts that report none of the items expected to alert."""
+        return [p for p in self.posts if not any(matches(i, p) for i in self.wanted)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and self.drained and not self.stray
 
 
 def matches(item: DemoItem, post: dict[str, Any]) -> bool:
     """Does a Slack ``chat.postMessage`` body report this item (its toll and its place)?"""
+    if not item.expect.get("alert"):
+        return False
     text = json.dumps(post, ensure_ascii=False)
     return str(item.expect["killed"]) in text and str(item.expect["place_en"]) in text
 
@@ -46,86 +75,67 @@ def write_feeds_file(path: Path, feed_url: str) -> None:
     )
 
 
-@click.command("demo")
-@click.option("--timeout", default=180.0, show_default=True, help="seconds to wait for alerts")
-def demo_cmd(timeout: float) -> None:
-    """Offline end-to-end showcase: sample feed -> Kafka -> Faust -> local Slack server."""
+def run_demo(
+    bootstrap: str,
+    partitions: int,
+    timeout: float,
+    echo: Callable[[str], None] = click.echo,
+) -> DemoResult:
+    """Run the sample feed through ingest, stream and alerts on ``bootstrap``; report what Slack got."""
     from alerts.slack_stub import SlackStub
-    from marsad.kafka.broker import ensure_local_broker
     from marsad.topics import ensure_topics
 
-    settings = get_settings()
     items = load_items()
-    wanted = expected_alerts(items)
+    result = DemoResult(items)
     nonce = uuid.uuid4().hex[:8]
     prefix = f"demo-{nonce}."
+    ensure_topics(bootstrap, partitions, prefix=prefix)
 
-    bootstrap = ensure_local_broker(settings)
-    ensure_topics(bootstrap, settings.partitions, prefix=prefix)
-    click.echo(f"demo: kafka {bootstrap}, topics {prefix}*")
-
+    work = Path(tempfile.mkdtemp(prefix="marsad-demo-"))
+    result.log_dir = work / "logs"
     feed = FeedServer().start()
     feed.document = render_rss(items, feed.base_url, nonce)
-    slack = SlackStub().start()
-    work = Path(tempfile.mkdtemp(prefix="marsad-demo-"))
+    slack = SlackStub(valid_tokens=[DEMO_TOKEN]).start()
     feeds_file = work / "feeds.yaml"
     write_feeds_file(feeds_file, f"{feed.base_url}/feed.xml")
-
     env = child_env(
         MARSAD_KAFKA_BOOTSTRAP=bootstrap,
         MARSAD_TOPIC_PREFIX=prefix,
         MARSAD_HOME=str(work / "home"),
-        SLACK_BOT_TOKEN="xoxb-marsad-demo",
+        MARSAD_PARTITIONS=str(partitions),
+        SLACK_BOT_TOKEN=DEMO_TOKEN,
         SLACK_API_URL=slack.api_url,
     )
-    group = ServiceGroup(env, log_dir=work / "logs")
+    group = ServiceGroup(env, log_dir=result.log_dir)
     group.add("ingest", "--feeds", str(feeds_file))
     group.add("stream")
     group.add("alerts")
     group.start()
-    click.echo(f"demo: serving {len(items)} articles at {feed.base_url}/feed.xml; "
-               f"expecting {len(wanted)} alerts (logs in {work / 'logs'})")
-
-    seen: set[str] = set()
-    printed = 0
+    echo(
+        f"demo: kafka {bootstrap}, topics {prefix}*; serving {len(items)} articles at "
+        f"{feed.base_url}/feed.xml; expecting {len(result.wanted)} alerts "
+        f"(service logs in {result.log_dir})"
+    )
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and len(seen) < len(wanted):
+        while time.monotonic() < deadline and result.missing:
             posts = slack.posts()
-            for post in posts[printed:]:
-                click.echo("── Slack received " + "─" * 50)
-                click.echo(f"channel: {post.get('channel')}")
-                click.echo(str(post.get("text", "")))
-            printed = len(posts)
-            for item in wanted:
-                if item.slug not in seen and any(matches(item, p) for p in posts):
-                    seen.add(item.slug)
+            for post in posts[len(result.posts) :]:
+                echo("── Slack received " + "─" * 50)
+                echo(f"channel: {post.get('channel')}")
+                echo(str(post.get("text", "")))
+            result.posts = posts
+            result.arrived |= {i.slug for i in result.wanted if any(matches(i, p) for p in posts)}
             group.check()
             time.sleep(0.5)
-        drained = len(seen) == len(wanted) and wait_drained(
-            bootstrap, prefix, deadline - time.monotonic()
-        )
-        posts = slack.posts()
+        if not result.missing:
+            result.drained = wait_drained(bootstrap, prefix, deadline - time.monotonic())
+        result.posts = slack.posts()
     finally:
         group.stop()
         slack.stop()
         feed.stop()
-    missing = [i.slug for i in wanted if i.slug not in seen]
-    if missing:
-        raise click.ClickException(
-            f"demo: after {timeout:.0f}s no alert arrived for {', '.join(missing)}; "
-            f"see the service logs in {work / 'logs'}"
-        )
-    if not drained:
-        raise click.ClickException("demo: the pipeline did not finish the remaining articles")
-    stray = [p for p in posts if not any(matches(i, p) for i in wanted)]
-    if stray:
-        raise click.ClickException(f"demo: {len(stray)} unexpected alert(s), e.g. {stray[0]}")
-    quiet = [i.slug for i in items if not i.expect.get("alert")]
-    click.echo(
-        f"demo: all {len(wanted)} expected alerts arrived; every article was processed and "
-        f"{', '.join(quiet)} raised none."
-    )
+    return result
 
 
 def wait_drained(bootstrap: str, prefix: str, timeout: float) -> bool:
@@ -143,3 +153,32 @@ def wait_drained(bootstrap: str, prefix: str, timeout: float) -> bool:
                 return True
             time.sleep(0.5)
     return False
+
+
+@click.command("demo")
+@click.option("--timeout", default=180.0, show_default=True, help="seconds to wait for alerts")
+def demo_cmd(timeout: float) -> None:
+    """Offline end-to-end showcase: sample feed -> Kafka -> Faust -> local Slack server."""
+    from marsad.kafka.broker import ensure_local_broker
+
+    settings = get_settings()
+    bootstrap = ensure_local_broker(settings)
+    result = run_demo(bootstrap, settings.partitions, timeout)
+    if result.missing:
+        raise click.ClickException(
+            f"demo: after {timeout:.0f}s no alert arrived for {', '.join(result.missing)}; "
+            f"see the service logs in {result.log_dir}"
+        )
+    if not result.drained:
+        raise click.ClickException(
+            f"demo: the pipeline did not finish the remaining articles; see {result.log_dir}"
+        )
+    if result.stray:
+        raise click.ClickException(
+            f"demo: {len(result.stray)} unexpected alert(s), first: {result.stray[0].get('text')}"
+        )
+    quiet = [i.slug for i in result.items if not i.expect.get("alert")]
+    click.echo(
+        f"demo: all {len(result.wanted)} expected alerts arrived; every article was processed "
+        f"and {', '.join(quiet)} raised none."
+    )
