@@ -128,7 +128,7 @@ def main() -> int:
 
     latencies.sort()
     p50 = statistics.median(latencies)
-    p95 = latencies[max(0, int(round(0.95 * len(latencies))) - 1)]
+    p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     print(f"feed item -> Slack post, {len(latencies)} samples, 1 s poll interval:")
     print(f"  p50 {p50:.2f} s   p95 {p95:.2f} s   max {latencies[-1]:.2f} s")
     print(json.dumps({"samples": len(latencies), "p50_s": round(p50, 3),
