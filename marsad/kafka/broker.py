@@ -163,6 +163,10 @@ class LocalBroker:
             pid = int(self.pid_path.read_text(encoding="utf-8").strip())
         except (FileNotFoundError, ValueError):
             return None
+        if self._proc is not None and self._proc.pid == pid:
+            # Our own running child: between fork and exec its cmdline is still Python's,
+            # so the cmdline check below would call a broker that is starting "dead".
+            return pid
         return pid if _is_our_broker(pid, self.properties_path) else None
 
     def is_running(self) -> bool:

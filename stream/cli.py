@@ -1,0 +1,140 @@
+"""`marsad stream`: run the Faust stream processor as one worker, in this process.
+
+Start more workers (same ``--app-id``) to share the partitions; SIGINT/SIGTERM stop the
+worker gracefully (Faust finishes the current events, commits offsets, leaves the group).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+
+from marsad.settings import get_settings
+from stream.app import DEFAULT_APP_ID, Extractor, create_app
+from stream.rules import RulesError, RuleSet, load_rules
+
+log = logging.getLogger("marsad.stream")
+
+
+def load_extractor(spec: str) -> Extractor:
+    """``module:function`` -> the function (lets a back-test compare extractors)."""
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise click.BadParameter(
+            f"expected MODULE:FUNCTION, got {spec!r}", param_hint="--extractor"
+        )
+    try:
+        fn: Extractor = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise click.BadParameter(f"cannot load {spec!r}: {exc}", param_hint="--extractor") from exc
+    return fn
+
+
+def run_worker(
+    bootstrap: str, rules: RuleSet, app_id: str, extractor: Extractor | None = None
+) -> None:
+    """Run one Faust worker until SIGINT/SIGTERM (raises SystemExit like any CLI)."""
+    import faust
+
+    settings = get_settings()
+    datadir = tempfile.mkdtemp(prefix="marsad-faust-")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    stream_app = create_app(
+        settings, rules, bootstrap=bootstrap, app_id=app_id, extractor=extractor, datadir=datadir
+    )
+    worker = faust.Worker(
+        stream_app.app,
+        loop=loop,
+        override_logging=False,
+        quiet=True,
+        loglevel=logging.getLevelName(logging.getLogger().level),
+    )
+    log.info(
+        "stream worker: app %s on %s, %d rule(s), %d partitions",
+        app_id,
+        bootstrap,
+        len(rules.rules),
+        settings.partitions,
+    )
+    try:
+        worker.execute_from_commandline()
+    finally:
+        c = stream_app.counters
+        log.info(
+            "stream worker stopped: %d articles, %d candidates, %d incident updates, "
+            "%d alerts, %d to DLQ",
+            c.articles,
+            c.candidates,
+            c.incidents,
+            c.alerts,
+            c.dlq,
+        )
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@click.command("stream")
+@click.option("--bootstrap", envvar="MARSAD_KAFKA_BOOTSTRAP", default="", help="Kafka host:port")
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="rules file (default: <config dir>/rules.yaml)",
+)
+@click.option(
+    "--app-id",
+    default=DEFAULT_APP_ID,
+    show_default=True,
+    help="Faust app id = consumer group and table namespace; workers sharing it share the work",
+)
+@click.option(
+    "--extractor",
+    default="stream.extract:extract",
+    show_default=True,
+    help="MODULE:FUNCTION taking an Article and returning an Extraction",
+)
+@click.option(
+    "--client-log-level",
+    default=None,
+    help="log level for faust/aiokafka/mode (default: WARNING) when debugging rebalances",
+)
+@click.option("--check", is_flag=True, help="validate the rules and exit")
+def stream_cmd(
+    bootstrap: str,
+    rules_path: Path | None,
+    app_id: str,
+    extractor: str,
+    client_log_level: str | None,
+    check: bool,
+) -> None:
+    """Run the Faust stream processor: articles -> incidents -> alerts."""
+    if client_log_level:
+        for name in ("faust", "aiokafka", "mode"):
+            logging.getLogger(name).setLevel(client_log_level.upper())
+    settings = get_settings()
+    path = rules_path or settings.config_dir / "rules.yaml"
+    try:
+        rules = load_rules(path)
+    except RulesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if check:
+        click.echo(
+            f"{path}: {len(rules.rules)} rule(s) OK: {', '.join(r.name for r in rules.rules)}"
+        )
+        return
+    fn = load_extractor(extractor)
+    if not bootstrap:
+        from marsad.kafka.broker import ensure_local_broker
+
+        bootstrap = ensure_local_broker(settings)
+    from marsad.topics import ensure_topics
+
+    ensure_topics(bootstrap, settings.partitions)
+    run_worker(bootstrap, rules, app_id, fn)

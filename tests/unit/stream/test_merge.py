@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from datetime import date
+
+from marsad.records import Location
+from stream.merge import (
+    MergeConfig,
+    event_time,
+    find_match,
+    ids_near,
+    incident_id,
+    index_entry,
+    merge_into,
+    new_incident,
+    prune_index,
+    similarity,
+)
+from tests.unit.stream.helpers import HAMDAN, MAYADIN, NOW, candidate
+
+CFG = MergeConfig()
+
+
+def test_five_reports_three_sources_become_one_incident_with_rising_toll() -> None:
+    reports = [
+        candidate("a1", "SOHR", killed=30),
+        candidate("a2", "SOHR", killed=64),
+        candidate("a3", "Orient", killed=51),
+        candidate("a4", "Enab Baladi", killed=64),
+        candidate("a5", "AFP", killed=64),
+    ]
+    held = [new_incident(reports[0], NOW)]
+    revisions = []
+    for cand in reports[1:]:
+        decision = find_match(held, cand, CFG)
+        assert decision.incident_id == held[0].id, decision.reasons
+        result = merge_into(held[0], cand, NOW)
+        held[0] = result.incident
+        revisions.append(result.revised)
+    final = held[0]
+    assert final.killed == 64
+    assert final.revision == 2  # only 30 -> 64 revised; 51 and the repeats of 64 did not
+    assert revisions == [True, False, False, False]
+    assert final.sources == ["SOHR", "Orient", "Enab Baladi", "AFP"]
+    assert final.article_ids == ["a1", "a2", "a3", "a4", "a5"]
+
+
+def test_lower_toll_adds_source_without_lowering() -> None:
+    held = new_incident(candidate("a1", killed=64), NOW)
+    result = merge_into(held, candidate("a2", "Orient", killed=30), NOW)
+    assert result.incident.killed == 64
+    assert not result.revised and result.changed
+    assert result.incident.revision == 1
+    assert "Orient" in result.incident.sources
+
+
+def test_same_report_twice_changes_nothing() -> None:
+    held = new_incident(candidate("a1", killed=30), NOW)
+    decision = find_match([held], candidate("a1", killed=30), CFG)
+    assert decision.incident_id == held.id
+    result = merge_into(held, candidate("a1", killed=30), NOW)
+    assert not result.changed
+
+
+def test_breakdown_follows_the_higher_toll() -> None:
+    held = new_incident(candidate("a1", killed=51, killed_by_actor={"SYRIAN_GOV": 30}), NOW)
+    result = merge_into(
+        held, candidate("a2", killed=64, killed_by_actor={"SYRIAN_GOV": 41, "ISIS": 23}), NOW
+    )
+    assert result.incident.killed_by_actor == {"SYRIAN_GOV": 41, "ISIS": 23}
+    assert result.changes == ["killed 51→64"]
+
+
+def test_facts_filled_from_later_report_count_as_revision() -> None:
+    held = new_incident(candidate("a1", perpetrator="UNKNOWN", occurred_on=None), NOW)
+    result = merge_into(held, candidate("a2", perpetrator="ISIS"), NOW)
+    assert result.revised
+    assert result.incident.perpetrator == "ISIS"
+    assert result.incident.occurred_on == date(2018, 6, 8)
+
+
+def test_nearby_place_by_coordinates_matches() -> None:
+    held = new_incident(candidate("a1"), NOW)
+    decision = find_match([held], candidate("a2", location=HAMDAN), CFG)
+    assert decision.incident_id == held.id
+    assert any("km apart" in r for r in decision.reasons)
+
+
+def test_distant_named_place_does_not_match() -> None:
+    held = new_incident(candidate("a1"), NOW)
+    assert find_match([held], candidate("a2", location=MAYADIN), CFG).incident_id is None
+
+
+def test_dates_too_far_apart_do_not_match() -> None:
+    held = new_incident(candidate("a1"), NOW)
+    far = candidate("a2", occurred_on=date(2018, 6, 20))
+    assert find_match([held], far, CFG).incident_id is None
+
+
+def test_incompatible_actors_do_not_match() -> None:
+    held = new_incident(candidate("a1", perpetrator="ISIS", targets=["SYRIAN_GOV"]), NOW)
+    other = candidate("a2", perpetrator="TURKEY", targets=["SDF"])
+    assert find_match([held], other, CFG).incident_id is None
+
+
+def test_same_fight_told_from_the_other_side_matches() -> None:
+    held = new_incident(candidate("a1", perpetrator="ISIS", targets=["SYRIAN_GOV"]), NOW)
+    mirrored = candidate("a2", perpetrator="SYRIAN_GOV", targets=["ISIS"])
+    assert find_match([held], mirrored, CFG).incident_id == held.id
+
+
+def test_incompatible_event_types_do_not_match() -> None:
+    held = new_incident(candidate("a1"), NOW)
+    other = candidate(
+        "a2",
+        event_type="Violence against civilians",
+        sub_event_type="Attack",
+        targets=["CIVILIANS"],
+    )
+    assert find_match([held], other, CFG).incident_id is None
+
+
+def test_no_place_needs_similar_text() -> None:
+    held = new_incident(candidate("a1"), NOW)
+    alike = candidate("a2", location=None)
+    unlike = candidate("a3", location=None, evidence="انفجار عبوة ناسفة بسيارة في ريف بعيد")
+    assert find_match([held], alike, CFG).incident_id == held.id
+    assert find_match([held], unlike, CFG).incident_id is None
+
+
+def test_best_match_wins_and_ties_are_deterministic() -> None:
+    near = new_incident(candidate("a1", location=HAMDAN), NOW)
+    same = new_incident(candidate("a2"), NOW)
+    decision = find_match([near, same], candidate("a3"), CFG)
+    assert decision.incident_id == same.id
+
+
+def test_incident_id_is_stable() -> None:
+    assert incident_id(candidate("a1")) == incident_id(candidate("a1", killed=99))
+    assert incident_id(candidate("a1")) != incident_id(candidate("a1", index=1))
+
+
+def test_prune_keeps_the_latest_event_days_up_to_the_cap() -> None:
+    old = new_incident(candidate("a1", occurred_on=date(2018, 5, 1)), NOW)
+    new = new_incident(candidate("a2", occurred_on=date(2018, 6, 8)), NOW)
+    undated = new_incident(candidate("a3", occurred_on=None), NOW)
+    index = [index_entry(i) for i in (new, old, undated)]
+    assert index[2] == (undated.id, "2018-06-08")  # no date: the report's publication day
+    kept, dropped = prune_index(index, MergeConfig(max_open=2))
+    assert dropped == [old.id] and [e[0] for e in kept] == [new.id, undated.id]
+    assert prune_index(index, CFG) == (index, [])
+
+
+def test_ids_near_filters_by_the_date_gate_before_loading() -> None:
+    index = [("x", "2018-06-01"), ("y", "2018-06-07"), ("z", None)]
+    assert ids_near(index, candidate("a1"), CFG) == ["y", "z"]  # candidate day 2018-06-08
+
+
+def test_event_time_is_noon_of_the_event_date() -> None:
+    inc = new_incident(candidate("a1"), NOW)
+    assert event_time(inc).isoformat() == "2018-06-08T12:00:00+00:00"
+
+
+def test_similarity_ignores_prefixes_and_diacritics() -> None:
+    assert similarity("قُتل عناصر النظام", "قتل عناصر نظام") == 1.0
+    assert similarity("", "x") == 0.0
+
+
+def test_place_names_normalised() -> None:
+    a = new_incident(candidate("a1"), NOW)
+    b = candidate(
+        "a2",
+        location=Location(name_ar="مدينة البوكمال", name_en="Albukamal", admin1="SY-DY"),
+    )
+    decision = find_match([a], b, CFG)
+    assert decision.incident_id == a.id
+    assert "same place" in decision.reasons
