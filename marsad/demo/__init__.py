@@ -81,7 +81,7 @@ def run_demo(
     timeout: float,
     echo: Callable[[str], None] = click.echo,
 ) -> DemoResult:
-    """Run the sample feed through ingest, stream and alerts on ``bootstrap``; report Slack's posts."""
+    """Run the sample feed through the three services on ``bootstrap``; report Slack's posts."""
     from alerts.slack_stub import SlackStub
     from marsad.topics import ensure_topics
 
