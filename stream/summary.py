@@ -9,23 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from marsad.records import StoredIncident
-
-#: Actor codes as Arabic readers name them.
-ACTOR_AR: dict[str, str] = {
-    "ISIS": "تنظيم الدولة الإسلامية",
-    "SYRIAN_GOV": "قوات النظام",
-    "IRAN_BACKED": "الميليشيات الموالية لإيران",
-    "RUSSIA": "القوات الروسية",
-    "SDF": "قوات سوريا الديمقراطية",
-    "COALITION": "التحالف الدولي",
-    "TURKEY": "القوات التركية",
-    "IRAQ_GOV": "القوات العراقية",
-    "OPPOSITION": "فصائل المعارضة",
-    "HTS": "هيئة تحرير الشام",
-    "ISRAEL": "إسرائيل",
-    "CIVILIANS": "مدنيون",
-    "UNKNOWN": "جهة مجهولة",
-}
+from marsad.vocabulary import actor_name
+from stream.extract.summary import summarize
 
 EVENT_AR: dict[str, str] = {
     "Battles": "اشتباكات",
@@ -44,25 +29,8 @@ def _place(inc: StoredIncident, arabic: bool) -> str:
 
 
 def incident_summary_en(inc: StoredIncident) -> str:
-    if inc.summary_en:
-        return inc.summary_en
-    parts = []
-    if inc.killed is not None:
-        parts.append(f"{inc.killed} killed")
-    if inc.injured is not None:
-        parts.append(f"{inc.injured} injured")
-    toll = ", ".join(parts) or "casualties not reported"
-    place = _place(inc, arabic=False)
-    text = f"{toll}: {inc.sub_event_type.lower()} by {inc.perpetrator}"
-    if inc.targets:
-        text += f" against {', '.join(inc.targets)}"
-    if place:
-        text += f" near {place}"
-    if inc.occurred_on:
-        text += f" on {inc.occurred_on.isoformat()}"
-    if inc.sources:
-        text += f" ({len(inc.sources)} source(s): {', '.join(inc.sources)})"
-    return text
+    """The extractor's summary when it wrote one (it saw the article), else the same builder."""
+    return inc.summary_en or summarize(inc)
 
 
 def incident_summary_ar(inc: StoredIncident) -> str:
@@ -73,7 +41,7 @@ def incident_summary_ar(inc: StoredIncident) -> str:
         parts.append(f"{inc.injured} جريحاً")
     toll = " و".join(parts) or "حصيلة غير معروفة"
     text = f"{toll} في {EVENT_AR.get(inc.event_type, inc.event_type)}"
-    text += f" نفذها {ACTOR_AR.get(inc.perpetrator, inc.perpetrator)}"
+    text += f" نفذها {actor_name(inc.perpetrator, 'ar')}"
     place = _place(inc, arabic=True)
     if place:
         text += f" قرب {place}"
@@ -100,6 +68,6 @@ def window_summary_ar(
     metric: str, group: str, total: int, start: float, end: float, extra: str = ""
 ) -> str:
     what = "حادثة" if metric == "count" else "قتيلاً"
-    name = ACTOR_AR.get(group, group)
+    name = actor_name(group, "ar")
     text = f"{total} {what} في {name} بين {_day(start)} و{_day(end)} (UTC)"
     return f"{text}؛ {extra}" if extra else text

@@ -3,22 +3,7 @@
 from __future__ import annotations
 
 from marsad.records import Incident
-
-ACTOR_EN = {
-    "ISIS": "ISIS",
-    "SYRIAN_GOV": "government forces",
-    "IRAN_BACKED": "Iran-backed militias",
-    "RUSSIA": "Russian forces",
-    "SDF": "the SDF",
-    "COALITION": "the US-led coalition",
-    "TURKEY": "Turkish forces",
-    "IRAQ_GOV": "Iraqi forces",
-    "OPPOSITION": "opposition factions",
-    "HTS": "HTS",
-    "ISRAEL": "Israel",
-    "CIVILIANS": "civilians",
-    "UNKNOWN": "unidentified attackers",
-}
+from marsad.vocabulary import actor_name, governorate_name
 
 EVENT_EN = {
     "Armed clash": "attack",
@@ -31,29 +16,6 @@ EVENT_EN = {
     "Grenade": "grenade attack",
     "Attack": "attack",
     "Abduction/forced disappearance": "abduction",
-}
-
-GOVERNORATE_EN = {
-    "SY-DI": "Damascus",
-    "SY-RD": "Rif Dimashq",
-    "SY-DR": "Daraa",
-    "SY-SU": "As-Suwayda",
-    "SY-QU": "Quneitra",
-    "SY-HI": "Homs",
-    "SY-HM": "Hama",
-    "SY-HL": "Aleppo",
-    "SY-ID": "Idlib",
-    "SY-LA": "Latakia",
-    "SY-TA": "Tartus",
-    "SY-RA": "Raqqa",
-    "SY-DY": "Deir ez-Zor",
-    "SY-HA": "Al-Hasakah",
-    "IQ-BG": "Baghdad",
-    "IQ-NI": "Nineveh",
-    "IQ-AN": "Anbar",
-    "IQ-SD": "Salah ad-Din",
-    "IQ-DI": "Diyala",
-    "IQ-KI": "Kirkuk",
 }
 
 
@@ -82,12 +44,12 @@ def summarize(inc: Incident) -> str:
     what = EVENT_EN.get(inc.sub_event_type, "attack")
     if inc.sub_event_type == "Armed clash" and not inc.targets:
         what = "clash"
-    head = f"{ACTOR_EN.get(inc.perpetrator, inc.perpetrator)} {what}"
+    head = f"{actor_name(inc.perpetrator, 'phrase')} {what}"
     if inc.targets:
-        head += " on " + " and ".join(ACTOR_EN.get(t, t) for t in inc.targets[:2])
+        head += " on " + " and ".join(actor_name(t, "phrase") for t in inc.targets[:2])
     if inc.location is not None:
         where = inc.location.name_en
-        gov = GOVERNORATE_EN.get(inc.location.admin1 or "")
+        gov = governorate_name(inc.location.admin1)
         if gov and gov not in where:
             where = f"{where}, {gov}"
         head += f" near {where}"

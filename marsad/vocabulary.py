@@ -1,0 +1,46 @@
+"""Display names for the contract's codes, shared by every room that writes for people.
+
+Actor names are data (``vocabulary.yaml``); governorate names come from the gazetteer's
+governorate entries (``stream/extract/data/places.yaml``), the one list of places, so a
+governorate added there is named correctly in alerts too. Unknown codes fall back to the
+code itself: a new code upstream never breaks rendering.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+import yaml
+
+ActorForm = Literal["label", "phrase", "ar"]
+
+
+@lru_cache(maxsize=1)
+def _actors() -> dict[str, dict[str, str]]:
+    raw = yaml.safe_load(resources.files("marsad").joinpath("vocabulary.yaml").read_text("utf-8"))
+    return {code: dict(names) for code, names in raw["actors"].items()}
+
+
+@lru_cache(maxsize=1)
+def _governorates() -> dict[str, str]:
+    text = resources.files("stream.extract").joinpath("data/places.yaml").read_text("utf-8")
+    places = yaml.safe_load(text)["places"]
+    return {
+        p["admin1"]: p["name_en"].removesuffix(" Governorate")
+        for p in places
+        if p["kind"] == "governorate"
+    }
+
+
+def actor_name(code: str, form: ActorForm = "label") -> str:
+    """``label`` for an alert field, ``phrase`` inside an English sentence, ``ar`` for Arabic."""
+    return _actors().get(code, {}).get(form, code)
+
+
+def governorate_name(code: str | None) -> str | None:
+    """English name of an ISO 3166-2 governorate code ("SY-DY" -> "Deir ez-Zor")."""
+    if not code:
+        return None
+    return _governorates().get(code, code)
