@@ -151,7 +151,15 @@ class PhraseIndex(Generic[V]):
         """Non-overlapping longest matches, left to right."""
         out: list[Match[V]] = []
         i = 0
-        while i < len(tokens):
+        n = len(tokens)
+        memo = self._memo
+        while i < n:
+            # Hot path (every index scans every token of every article): most tokens start
+            # no entry, so skip them on a memo hit without the two calls of match_at.
+            hit = memo.get(tokens[i])
+            if hit is not None and not hit:
+                i += 1
+                continue
             m = self.match_at(tokens, i)
             if m is None:
                 i += 1
