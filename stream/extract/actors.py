@@ -40,6 +40,11 @@ _AIRCRAFT = frozenset(
 )
 #: "من الجنسية العراقية": a nationality, not a party
 _NATIONALITY = frozenset({"الجنسيه", "جنسيه", "جنسيات", "الجنسيات", "الجنسيتين"})
+#: "التابعة لـ": belonging to; after a weapon or aircraft it names whose they are
+_OWNERSHIP = frozenset(
+    norm(w) for w in ("التابعة", "التابع", "تابع", "تابعة", "التابعين", "تابعين")
+)
+_AGAINST = frozenset(norm(w) for w in ("على", "ضد", "استهدف", "استهدفت", "تستهدف", "يستهدف"))
 _RELATIVE = frozenset({"الذين", "الذي", "التي", "اللذين", "اللتين", "اللواتي", "ممن", "من"})
 _STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
 
@@ -53,7 +58,9 @@ class ActorMention:
 
 
 def _forms(word: str) -> set[str]:
-    return set(prefix_forms(word))
+    forms = set(prefix_forms(word))
+    # accusative tanween: "تجمعاً" is "تجمع", "موقعاً" is "موقع"
+    return forms | {f[:-1] for f in forms if f.endswith("ا") and len(f) >= 4}
 
 
 def _resolve(matches: list[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
@@ -109,6 +116,10 @@ def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
             return "attacker"
         if forms & lex.attack_nouns:
             return "attacker"
+        if forms & lex.origin_words or (
+            forms & lex.target_words and k > 0 and _forms(words[k - 1]) & lex.origin_words
+        ):
+            return "attacker"  # "مصدرها مواقع قوات النظام": where the fire came from
         if forms & lex.target_words:
             return "target"
         if forms & lex.partner_words and _after_clash(words, k, lex):
@@ -132,12 +143,59 @@ def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
 def find_actors(words: list[str], lex: Lexicon) -> list[ActorMention]:
     raw = [(m.start, m.end, m.value) for m in lex.actors.find_all(words)]
     kept = []
+    owners: set[int] = set()
     for start, end, code in raw:
         prev = words[start - 1] if start > 0 else ""
-        if prev in lex.patron_words or prev in _NATIONALITY:
+        if prev in _OWNERSHIP and _armed_before(words, start - 1, lex):
+            owners.add(start)  # "الطائرات الحربية التابعة للنظام": the regime's aircraft
+        elif prev in lex.patron_words or prev in _NATIONALITY:
             continue  # "الموالين لروسيا", "من الجنسية العراقية": not a party
         kept.append((start, end, code))
-    return [
-        ActorMention(start, end, code, _role(words, start, end, lex))
+    mentions = [
+        ActorMention(
+            start, end, code, "attacker" if start in owners else _role(words, start, end, lex)
+        )
         for start, end, code in _resolve(kept, lex)
     ]
+    return _accused(words, mentions, lex)
+
+
+def _armed_before(words: list[str], pos: int, lex: Lexicon) -> bool:
+    """An aircraft or weapon word shortly before ``pos`` ("برصاص عناصر حاجز تابع لـ")."""
+    for k in range(pos - 1, max(-1, pos - 5), -1):
+        if words[k] in _STOP:
+            return False
+        forms = _forms(words[k])
+        if forms & _AGAINST:
+            return False  # "غارات على مقرات الميليشيات التابعة لإيران": the target's patron
+        if forms & _AIRCRAFT or forms & lex.attack_nouns:
+            return True
+    return False
+
+
+def _accused(words: list[str], mentions: list[ActorMention], lex: Lexicon) -> list[ActorMention]:
+    """ "اتهمت مصادر محلية قوات النظام بالوقوف وراء القصف", "اتهم نائب داعش بتنفيذ الهجوم":
+    the parties named between an accusation verb and its object are the attackers; a party
+    right after the verb is the accuser (its subject), unless it is the only one."""
+    if not mentions:
+        return mentions
+    out = list(mentions)
+    for k, word in enumerate(words):
+        if not (_forms(word) & lex.accuse_verbs):
+            continue
+        obj = None
+        for j in range(k + 1, min(k + 14, len(words))):
+            if words[j] in _STOP:
+                break
+            if words[j] in lex.accusation_objects:
+                obj = j
+                break
+        if obj is None:
+            continue
+        inside = [i for i, m in enumerate(out) if k < m.start < obj]
+        if len(inside) > 1 and out[inside[0]].start == k + 1:
+            inside = inside[1:]
+        for i in inside:
+            m = out[i]
+            out[i] = ActorMention(m.start, m.end, m.code, "attacker")
+    return out

@@ -28,6 +28,7 @@ class Casualty:
     actor: str | None
     clause: int
     part: bool
+    rising: bool = False  # "ليرتفع عدد القتلى إلى 5": the whole current toll, not one more count
 
     @property
     def value(self) -> int:
@@ -62,6 +63,13 @@ def _person_after(doc: Document, q: Quantity, lex: Lexicon) -> bool:
         j = i + 1
         if lex.person_nouns.match_at(words, j) is not None:
             return True
+        # "3 من ميليشيا فاطميون", "5 من عناصر قسد": look through group words to the actor
+        while (
+            j < min(len(words) - 1, i + 4)
+            and set(prefix_forms(words[j])) & lex.transparent_words
+            and not any(a.start == j for a in doc.around(doc.actors, j))
+        ):
+            j += 1
         return any(a.start == j for a in doc.around(doc.actors, j))
     return any(a.start == i for a in doc.around(doc.actors, i))
 
@@ -85,6 +93,25 @@ def _attached_role(doc: Document, q: Quantity, lex: Lexicon) -> str | None:
         ]
         if back:
             return back[-1].value
+        # "ضابط وثلاثة جنود … حتفهم": it shares the fate of the count coordinated with it
+        joined = [
+            x
+            for x in doc.around(doc.quantities, q.end)
+            if x.start == q.end and doc.words[x.start].startswith("و")
+        ]
+        if joined:
+            return _attached_role(doc, joined[0], lex)
+        # "لقي قيادي … مصرعه": the casualty word comes after its subject
+        ahead = [
+            r
+            for r in doc.around(doc.roles, q.end)
+            if q.end <= r.start <= q.end + 8 and _no_break(doc, q.end, r.start)
+        ]
+        verb = doc.words[q.start - 1] if q.start > 0 else ""
+        if verb in ("فارق", "فارقت"):
+            return "killed"  # "فارق عنصر … الحياة"
+        if ahead and verb in ("لقي", "لقيت"):
+            return min(ahead, key=lambda m: m.start).value
     # a casualty noun right after the number is the strongest ("ستين جريحاً"), unless it
     # opens the next coordinated phrase ("عسكريين اثنين وإصابة ثلاثة")
     nxt = q.end
@@ -180,7 +207,7 @@ def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     if i < 0 or doc.words[i] not in _TOLL_OPENERS:
         return False
     return any(
-        i - 6 <= m.end <= i + 1 and _no_break(doc, m.end, i)
+        i - 12 <= m.end <= i + 1 and _no_break(doc, m.end, i)
         for m in doc.around(doc.cues["rising"], i)
     )
 
@@ -188,6 +215,17 @@ def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
 def _is_label(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     words = doc.words
     prev = words[q.start - 1] if q.start > 0 else ""
+    if (
+        q.kind == "word"
+        and (
+            prev in lex.non_casualty_after
+            or any(f in lex.non_casualty_after for f in prefix_forms(prev)[1:])
+        )
+        and not _person_after(doc, q, lex)
+    ):
+        # a number word after a thing noun qualifies it ("يوم واحد", "عائلة واحدة"); with
+        # a person noun after it, it still counts ("أوقعت الغارة سبعة قتلى")
+        return True
     if prev in lex.non_casualty_before or any(
         f in lex.non_casualty_before for f in prefix_forms(prev)
     ):
@@ -208,9 +246,12 @@ def _role(
     if _in_date(doc, q) or (q.kind not in ("singular", "dual") and _is_label(doc, q, lex)):
         return None
     c = doc.clauses[clause]
-    for k in (q.end, q.end + 1):
-        if k < len(doc.words) and lex.mixed_casualties.match_at(doc.words, k) is not None:
-            return None  # "12 بين قتيل وجريح": neither toll is known
+    for k in range(q.end, min(q.end + 8, len(doc.words))):
+        if k > q.end + 1 and not _no_break(doc, q.end, k):
+            break
+        if lex.mixed_casualties.match_at(doc.words, k) is not None:
+            # "12 بين قتيل وجريح", "12 عنصراً من قسد بين قتيل وجريح": neither toll is known
+            return None
     attached = _attached_role(doc, q, lex)
     if attached in ("mixed", "none"):
         return None  # dead and wounded together; or a court's sentence, not a death
@@ -261,16 +302,38 @@ def _actor(
     return None
 
 
+def _share_of(doc: Document, q: Quantity, start: int, found: list[Casualty]) -> str | None:
+    """ "قتل 11 شخصاً في ثلاث هجمات: 6 في الباب، و3 في عفرين": a bare number placed
+    "في …" after a colon that follows a count is a share of that count, of its kind."""
+    words = doc.words
+    if q.kind != "digit" or q.end >= len(words) or words[q.end] != "في":
+        return None
+    colons = [k for k in range(start, q.start) if words[k] == ":"]
+    if not colons:
+        return None
+    heads = [c for c in found if start <= c.q.start and c.q.end <= colons[0]]
+    return heads[-1].role if heads else None
+
+
 def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
     out: list[Casualty] = []
     for s in doc.sentences:
         span = (s.start, s.end)
         for q in doc.within(doc.quantities, s.start, s.end):
             clause = doc.clause_of(q.start)
-            role = _role(doc, q, clause, span, lex)
+            role = _role(doc, q, clause, span, lex) or _share_of(doc, q, s.start, out)
             if role is None:
                 continue
-            out.append(Casualty(q, role, _actor(doc, q, clause, span, lex), clause, False))
+            out.append(
+                Casualty(
+                    q,
+                    role,
+                    _actor(doc, q, clause, span, lex),
+                    clause,
+                    False,
+                    rising=_after_rising(doc, q, lex),
+                )
+            )
     return _mark_parts(doc, out, lex)
 
 
@@ -313,5 +376,5 @@ def _mark_parts(doc: Document, found: list[Casualty], lex: Lexicon) -> list[Casu
         )
         if not is_part and cas.clause not in main_end:
             main_end[cas.clause] = cas.q.end
-        out.append(Casualty(cas.q, cas.role, cas.actor, cas.clause, is_part))
+        out.append(Casualty(cas.q, cas.role, cas.actor, cas.clause, is_part, cas.rising))
     return out

@@ -50,7 +50,7 @@ def event_type(inc: Assembled, targets: list[str], perp: str = UNKNOWN) -> tuple
         return "Explosions/Remote violence", "Remote explosive/landmine/IED"
     if ev["shelling"] and not clash:
         return "Explosions/Remote violence", "Shelling/artillery/missile attack"
-    if (only_civilians or (ev["shooting"] and not targets)) and not clash:
+    if (only_civilians or ((ev["shooting"] or ev["attack"]) and not targets)) and not clash:
         return "Violence against civilians", "Attack"
     return "Battles", "Armed clash"
 

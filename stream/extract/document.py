@@ -88,22 +88,46 @@ _VERB_FORMS = frozenset(
 )
 
 
+#: verbs of a split death idiom: "لقي X حتفه/مصرعه", "فارق X الحياة"
+_SPLIT_IDIOM_VERBS = frozenset({"لقي", "لقيت", "فارق", "فارقت"})
+
+
 def _singulars(
     words: list[str], roles: list[Match[str]], found: list[Quantity], lex: Lexicon
 ) -> list[Quantity]:
     """ "مقتل عنصر": a casualty word followed by a singular person noun counts one."""
     starts = {q.start for q in found}
-    extra = []
+    extra: list[Quantity] = []
+
+    def add_one(j: int) -> None:
+        """One person, and the kin who share their fate ("… وابنه", "مع مرافقه",
+        "وطفلاها", "وزوجته وأطفالهما الثلاثة")."""
+        extra.append(Quantity(j, j + 1, 1, "singular", None))
+        k = j + 1
+        while k < min(j + 11, len(words)):
+            word = words[k]
+            if word in PUNCT:
+                break
+            bare = word[1:] if word.startswith("و") else word
+            joined = word.startswith("و") or words[k - 1] == "مع"
+            if joined and bare in lex.companions:
+                extra.append(Quantity(k, k + 1, 1, "singular", None))
+            elif joined and bare in lex.companion_duals:
+                extra.append(Quantity(k, k + 1, 2, "singular", None))
+            elif joined and bare in lex.companion_groups and k + 1 < len(words):
+                number = words[k + 1][2:] if words[k + 1].startswith("ال") else ""
+                count = lex.units.get(number) or lex.tens.get(number)
+                if count:
+                    extra.append(Quantity(k, k + 2, count, "singular", None))
+                    k += 1
+            elif extra[-1].start != j:
+                break  # the kin list ended
+            k += 1
+
     for m in roles:
         j = m.end
         if j < len(words) and words[j] in lex.singular_nouns and not {j, j + 1} & starts:
-            extra.append(Quantity(j, j + 1, 1, "singular", None))
-            for k in range(j + 1, min(j + 11, len(words))):
-                if words[k] in PUNCT:
-                    break
-                if words[k].startswith("و") and words[k][1:] in lex.companions:
-                    extra.append(Quantity(k, k + 1, 1, "singular", None))
-                    break
+            add_one(j)
     # "وكان عنصر من قسد قد قتل …", "شاب يقتل برصاص …": a singular noun, then the verb
     role_starts = {m.start for m in roles}
     role_ends = {m.end for m in roles}
@@ -111,6 +135,13 @@ def _singulars(
         if word not in lex.singular_nouns or {j, j - 1} & starts:
             continue
         if j > 0 and (words[j - 1].isdigit() or j in role_ends):
+            continue
+        if j + 1 in starts and words[j + 1].startswith("و"):
+            # "لقي ضابط وثلاثة جنود حتفهم": one person coordinated with a count
+            extra.append(Quantity(j, j + 1, 1, "singular", None))
+            continue
+        if j > 0 and words[j - 1] in _SPLIT_IDIOM_VERBS:
+            add_one(j)  # "لقي قيادي … مصرعه مع مرافقه", "فارق عنصر … الحياة"
             continue
         for k in range(j + 1, min(j + 6, len(words))):
             if words[k] in PUNCT:

@@ -27,8 +27,9 @@ from itertools import combinations
 from stream.extract.casualties import Casualty
 from stream.extract.document import Document
 from stream.extract.lexicon import Lexicon, prefix_forms
+from stream.extract.normalize import norm
 from stream.extract.places import PlaceMention, most_specific
-from stream.extract.segment import Clause
+from stream.extract.segment import Clause, opens_distribution
 
 SPECIFIC_RANK = 3  # district or finer
 #: hours per unit, for "منذ N ساعات/أيام"
@@ -135,13 +136,73 @@ def _period_after_during(doc: Document, c: Clause, lex: Lexicon) -> bool:
     return False
 
 
+_DUAL_PERIODS = frozenset(norm(w) for w in ("شهرين", "أسبوعين", "عامين", "سنتين"))
+_ELAPSED_LINKS = frozenset(norm(w) for w in ("على", "من"))
+
+
+def _elapsed_recall(doc: Document, c: Clause, lex: Lexicon) -> bool:
+    """ "بعد نحو شهر على تفجير مماثل", "بعد أسبوعين من هجوم": weeks have passed since the
+    event this clause names, so it is a recalled one, not today's."""
+    words = doc.words
+    for k in range(c.start, c.end - 2):
+        if "بعد" not in prefix_forms(words[k]):
+            continue
+        for j in range(k + 1, min(k + 4, c.end - 1)):
+            w = words[j]
+            if w in lex.period_units or w in _DUAL_PERIODS:
+                return words[j + 1] in _ELAPSED_LINKS
+    return False
+
+
+_AGO_UNITS = frozenset(
+    norm(w)
+    for w in (
+        "أيام",
+        "يومين",
+        "أسبوع",
+        "أسبوعين",
+        "أسابيع",
+        "شهر",
+        "شهرين",
+        "أشهر",
+        "عام",
+        "عامين",
+        "سنة",
+        "أعوام",
+        "سنوات",
+    )
+)
+
+
+def _ago(doc: Document, c: Clause) -> bool:
+    """ "قبل أسبوع", "قبل نحو شهرين": a time well before today."""
+    words = doc.words
+    for k in range(c.start, c.end - 1):
+        if "قبل" in prefix_forms(words[k]) and any(
+            w in _AGO_UNITS for w in words[k + 1 : min(k + 4, c.end)]
+        ):
+            return True
+    return False
+
+
+def _compared_since(doc: Document, start: int, end: int) -> set[int]:
+    """Positions of "منذ" that close a comparison ("أعنف قصف … منذ عام 2020"), not a period."""
+    return {
+        m.start
+        for m in doc.within(doc.cues["since"], start, end)
+        if doc.within(doc.cues["superlatives"], m.start - 5, m.start)
+    }
+
+
 def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | None]:
     c = doc.clauses[ci]
     since_date: date | None = None
     tally = False
+    compared: set[int] = set()
     for m in doc.within(doc.cues["since"], c.start, c.end):
-        if doc.within(doc.cues["superlatives"], m.start - 4, m.start):
-            continue  # "الهجوم الأعنف منذ أشهر": a comparison
+        if doc.within(doc.cues["superlatives"], m.start - 5, m.start):
+            compared.add(m.start)
+            continue  # "الهجوم الأعنف منذ أشهر", "أعنف قصف … منذ عام 2020": a comparison
         recent, start = _since_is_recent(doc, m.start, lex)
         since_date = start
         if not recent:
@@ -149,7 +210,10 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
     single = doc.has_cue("single_event", c.start, c.end)
     today = any(d.kind in ("relative", "weekday") for d in doc.within(doc.dates, c.start, c.end))
     cumulative = doc.has_cue("cumulative", c.start, c.end) and not today
-    if (doc.has_cue("tally", c.start, c.end) or cumulative) and not single:
+    period_phrase = any(
+        m.start not in compared for m in doc.within(doc.cues["tally"], c.start, c.end)
+    )
+    if (period_phrase or cumulative) and not single:
         tally = True
         if since_date is None:
             since_date = next(
@@ -182,6 +246,7 @@ def _group_clauses(doc: Document, clause_ids: list[int], counted: set[int]) -> l
         if (
             not groups
             or doc.has_cue("aside", c.start, c.end)
+            or (c.start > 0 and opens_distribution(doc.words, c.start, c.end))
             or _new_toll_elsewhere(doc, groups[-1], ci, counted)
         ):
             groups.append([ci])
@@ -227,6 +292,15 @@ def _conflict_signal(
     return any(doc.actors[i].code not in armed for i in actors) or any(
         a.code not in armed for a in doc.within(doc.actors, start, end)
     )
+
+
+def _claim(doc: Document, spans: list[Clause], actors: list[int], cas: list[Casualty]) -> bool:
+    """ "وتبنى تنظيم داعش العملية": no event word of its own, only an attacker and the
+    event told before ("العملية", "الهجوم"): it names who did that event."""
+    if cas or doc.within(doc.events, spans[0].start, spans[-1].end):
+        return False
+    single = any(doc.has_cue("single_event", c.start, c.end) for c in spans)
+    return single and any(doc.actors[i].role == "attacker" for i in actors)
 
 
 def _anaphoric(doc: Document, spans: list[Clause]) -> bool:
@@ -330,8 +404,11 @@ def read_sentence(
     generic = doc.has_cue("generic", s.start, s.end)
     candidates: list[Candidate] = []
     mains = {cas.clause for cas in casualties if not cas.part and cas.role != "captured"}
-    for group in _group_clauses(doc, live, mains):
+    groups = _group_clauses(doc, live, mains)
+    for group in groups:
         spans = [doc.clauses[ci] for ci in group]
+        # places told with another group's own toll are that group's ("…: 6 في الباب")
+        elsewhere = {ci for g in groups if g is not group for ci in g if ci in mains}
         places = [
             p
             for ci, c in zip(group, spans, strict=True)
@@ -344,17 +421,19 @@ def read_sentence(
                 for p in sentence_places
                 if not period.get(doc.clause_of(p.start), True)
                 and not tally_flags.get(doc.clause_of(p.start), True)
+                and doc.clause_of(p.start) not in elsewhere
             ]
         cas = [x for x in casualties if x.clause in group and not x.part]
         actors = [
             i for i, a in enumerate(doc.actors) if any(c.start <= a.start < c.end for c in spans)
         ]
+        compared = {p for c in spans for p in _compared_since(doc, c.start, c.end)}
         dates = [
             d
             for ci, c in zip(group, spans, strict=True)
             if not period[ci]
             for d in doc.within(doc.dates, c.start, c.end)
-            if d.value
+            if d.value and not any(p < d.start <= p + 3 for p in compared)
         ]
         when = dates[0].value if dates else None
         explicit_old = any(
@@ -362,17 +441,21 @@ def read_sentence(
         )
         background = (
             any(doc.has_cue("background", c.start, c.end) for c in spans)
+            or any(_elapsed_recall(doc, c, lex) for c in spans)
             or explicit_old
-            or (pluperfect and _old(when, doc.anchor, 2))
+            or (pluperfect and (_old(when, doc.anchor, 2) or any(_ago(doc, c) for c in spans)))
         )
         events = _event_counts(doc, group)
         events.pop("none", None)
-        if not events and not cas:
-            continue
-        if not cas and not any(v for k, v in events.items() if k != "killing"):
-            continue
-        if not _conflict_signal(doc, events, actors, s.start, s.end):
-            continue  # deaths in an earthquake or a road accident are not conflict events
+        claim = _claim(doc, spans, actors, cas)
+        if not claim:
+            if not events and not cas:
+                continue
+            if not cas and not any(v for k, v in events.items() if k != "killing"):
+                continue
+            signal = events or _event_counts(doc, clause_ids)  # the sentence's event words
+            if not _conflict_signal(doc, signal, actors, s.start, s.end):
+                continue  # deaths in an earthquake or a road accident are not conflict events
         candidates.append(
             Candidate(
                 zero=_zero(doc, spans, cas, lex),
@@ -387,7 +470,7 @@ def read_sentence(
                 aside=any(doc.has_cue("aside", c.start, c.end) for c in spans),
                 generic=generic,
                 rising=any(doc.has_cue("rising", c.start, c.end) for c in spans),
-                anaphoric=not cas and _anaphoric(doc, spans),
+                anaphoric=not cas and (claim or _anaphoric(doc, spans)),
             )
         )
     sentence_attackers = [
@@ -442,7 +525,20 @@ def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> N
     for cas in casualties:
         key = (cas.role, cas.actor or "")
         old = inc.tolls.get(key)
-        if old is None:
+        so_far = inc.total(cas.role)
+        sides = {k[1] for k in inc.tolls if k[0] == cas.role}
+        sides |= {e.actor or "" for e in inc.extra if e.role == cas.role}
+        one_side = not key[1] or sides <= {"", key[1]}
+        if cas.rising and so_far and cas.value >= so_far and one_side:
+            # "توفي عنصران …، ليرتفع عدد القتلى في الهجوم إلى خمسة": the risen figure is the
+            # whole toll (of every side, or of the only side counted); the counts before it
+            # are among it
+            if not key[1] and len(sides) == 1:
+                key = (cas.role, sides.pop())  # the same side's dead, now more of them
+            inc.tolls = {k: v for k, v in inc.tolls.items() if k[0] != cas.role}
+            inc.extra = [e for e in inc.extra if e.role != cas.role]
+            inc.tolls[key] = cas
+        elif old is None:
             inc.tolls[key] = cas
         elif old.clause == cas.clause:
             # same clause, same side: separate counts ("3 في … و2 في …")
@@ -534,6 +630,19 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
                 (i for i in reversed(open_ones) if _shares_place(i, c) and _compatible(doc, i, c)),
                 None,
             )
+            if target is None and not c.casualties and _only_broad(c):
+                # "وشنت الطائرات 14 غارة على ريف إدلب": no toll and only the wider area of
+                # an incident told just before: more about it, not a new incident
+                target = next(
+                    (
+                        i
+                        for i in reversed(open_ones)
+                        if i.has_toll()
+                        and i.admin1s() & {p.place.admin1 for p in c.places}
+                        and _compatible(doc, i, c)
+                    ),
+                    None,
+                )
         if target is None:
             incidents.append(_new(c))
         else:
@@ -541,6 +650,10 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
     for inc in incidents:
         _drop_restatements(inc)
     return [i for i in incidents if _keep(i)]
+
+
+def _only_broad(c: Candidate) -> bool:
+    return all(p.place.rank > SPECIFIC_RANK for p in c.places)
 
 
 def _drop_restatements(inc: Assembled) -> None:

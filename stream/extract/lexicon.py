@@ -203,6 +203,9 @@ class Lexicon:
     partner_words: frozenset[str]
     transparent_words: frozenset[str]
     patron_words: frozenset[str]
+    origin_words: frozenset[str]
+    accuse_verbs: frozenset[str]
+    accusation_objects: frozenset[str]
     cues: dict[str, PhraseIndex[str]]
     breakdown: PhraseIndex[str]
     connectives: frozenset[str]
@@ -225,6 +228,8 @@ class Lexicon:
     dual_nouns: frozenset[str]
     singular_nouns: frozenset[str]
     companions: frozenset[str]
+    companion_duals: frozenset[str]
+    companion_groups: frozenset[str]
     added_persons: PhraseIndex[str]
     added_openers: PhraseIndex[str]
     non_casualty_after: frozenset[str]
@@ -280,6 +285,9 @@ def lexicon() -> Lexicon:
         partner_words=word_set(triggers["partner_words"]),
         transparent_words=word_set_with_article(triggers["transparent_words"]),
         patron_words=word_set(triggers["patron_words"]),
+        origin_words=word_set(triggers["origin_words"]),
+        accuse_verbs=word_set(triggers["accuse_verbs"]),
+        accusation_objects=word_set(triggers["accusation_objects"]),
         cues={group: phrase_index({group: phrases}) for group, phrases in cue_groups.items()},
         breakdown=phrase_index({"breakdown": cues["breakdown"]}),
         connectives=word_set(cues["connectives"]),
@@ -302,6 +310,8 @@ def lexicon() -> Lexicon:
         dual_nouns=word_set(numbers["dual_nouns"]),
         singular_nouns=word_set(numbers["singular_nouns"]),
         companions=word_set(numbers["companions"]),
+        companion_duals=word_set(numbers["companion_duals"]),
+        companion_groups=word_set(numbers["companion_groups"]),
         added_persons=phrase_index({"person": numbers["added_persons"]}),
         added_openers=phrase_index({"add": numbers["added_openers"]}),
         non_casualty_after=word_set(numbers["non_casualty_after"]),

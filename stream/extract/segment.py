@@ -74,12 +74,30 @@ def _opens_clause(words: list[str], j: int, lex: Lexicon) -> bool:
     )
 
 
+def opens_distribution(words: list[str], j: int, end: int) -> bool:
+    """ "…: 6 في مدينة الباب، و3 في عفرين": each share of a count spread over places is a
+    clause of its own."""
+    prev = words[j - 1]
+    if prev == ":" and words[j][:1].isdigit():
+        return j + 1 < end and words[j + 1] == "في"
+    return (
+        prev in ("،", ",")
+        and words[j] == "و"
+        and j + 2 < end
+        and words[j + 1][:1].isdigit()
+        and words[j + 2] == "في"
+        and ":" in words[max(0, j - 12) : j]
+    )
+
+
 def split_clauses(words: list[str], start: int, end: int, lex: Lexicon) -> tuple[Clause, ...]:
     cuts = [start]
     for j in range(start + 1, end):
         prev = words[j - 1]
-        if (prev in _CLAUSE_PUNCT and _opens_clause(words, j, lex)) or (
-            words[j] in lex.bare_connectives and j - 1 > cuts[-1]
+        if (
+            (prev in _CLAUSE_PUNCT and _opens_clause(words, j, lex))
+            or (words[j] in lex.bare_connectives and j - 1 > cuts[-1])
+            or opens_distribution(words, j, end)
         ):
             cuts.append(j)
         elif words[j] in _ASIDE_OPENERS and j - 1 > cuts[-1]:
