@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -25,6 +25,9 @@ from marsad.records import Article
 from marsad.topics import ARTICLES
 
 log = logging.getLogger(__name__)
+
+#: Consecutive failed publishes after which the producer is rebuilt.
+RENEW_AFTER_FAILURES = 3
 
 
 class Publisher(Protocol):
@@ -65,8 +68,12 @@ class KafkaPublisher:
                 "reconnect_backoff_max_ms": 2_000,
             }
             settings.update(config)
-            producer = KafkaProducer(**settings)
+            self._factory: Callable[[], Any] | None = lambda: KafkaProducer(**settings)
+            producer = self._factory()
+        else:
+            self._factory = None  # an injected producer (tests) is never replaced
         self._producer = producer
+        self._failures = 0
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest-publish")
 
     def _publish_blocking(self, articles: Sequence[Article]) -> None:
@@ -81,9 +88,35 @@ class KafkaPublisher:
             for future in futures:
                 future.get(timeout=self.timeout_s)
         except Exception as exc:
+            self._failures += 1
+            if self._failures >= RENEW_AFTER_FAILURES:
+                self._renew_producer()
             raise PublishError(
                 f"broker did not confirm {len(articles)} article(s): {type(exc).__name__}: {exc}"
             ) from exc
+        self._failures = 0
+
+    def _renew_producer(self) -> None:
+        """Replace a producer that keeps failing with a fresh one.
+
+        Seen in the disk-failure drill: after the broker lost its disk with batches in flight,
+        kafka-python's producer stayed wedged (every send timed out) long after the broker
+        was back. Its unconfirmed records are dropped, not flushed: their feeds' state was
+        never advanced, so the poller re-fetches and re-sends them, once.
+        """
+        if self._factory is None:
+            return
+        log.warning("Kafka producer failed %d publishes in a row; replacing it", self._failures)
+        try:
+            fresh = self._factory()
+        except Exception as exc:  # broker still unreachable: keep the old one, retry later
+            log.warning("could not create a new Kafka producer yet: %s", exc)
+            return
+        old, self._producer, self._failures = self._producer, fresh, 0
+        try:
+            old.close(timeout=0)
+        except Exception:  # a wedged producer may fail to close; it is dropped either way
+            log.debug("closing the old producer failed", exc_info=True)
 
     async def publish(self, articles: Sequence[Article]) -> None:
         if not articles:
