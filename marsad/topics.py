@@ -47,7 +47,14 @@ def all_topic_names(prefix: str | None = None) -> list[str]:
 def ensure_topics(
     bootstrap: str, partitions: int, timeout_s: float = 30.0, prefix: str | None = None
 ) -> list[str]:
-    """Create any missing topic with ``partitions`` partitions; return the ones created."""
+    """Create any missing Marsad topic with ``partitions`` partitions; return those created."""
+    return create_missing_topics(bootstrap, all_topic_names(prefix), partitions, timeout_s)
+
+
+def create_missing_topics(
+    bootstrap: str, names: list[str], partitions: int, timeout_s: float = 30.0
+) -> list[str]:
+    """Create whichever of ``names`` do not exist yet; return the ones created."""
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -58,7 +65,7 @@ def ensure_topics(
     )
     try:
         existing = set(admin.list_topics())
-        missing = [t for t in all_topic_names(prefix) if t not in existing]
+        missing = [t for t in names if t not in existing]
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # raced with another creator
                 admin.create_topics(

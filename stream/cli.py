@@ -15,8 +15,16 @@ from pathlib import Path
 
 import click
 
+from marsad import topics
 from marsad.settings import get_settings
-from stream.app import DEFAULT_APP_ID, Extractor, create_app
+from marsad.topics import create_missing_topics
+from stream.app import (
+    DEFAULT_APP_ID,
+    Extractor,
+    candidates_topic_name,
+    create_app,
+    window_updates_topic_name,
+)
 from stream.rules import RulesError, RuleSet, load_rules
 
 log = logging.getLogger("marsad.stream")
@@ -43,6 +51,12 @@ def run_worker(
     import faust
 
     settings = get_settings()
+    # The app's own topics exist before Faust starts: with a non-default app id, Faust was
+    # seen to "ignore missing topic" on first assignment and never run the merge agent.
+    app_topics = [candidates_topic_name(app_id), window_updates_topic_name(app_id)]
+    create_missing_topics(
+        bootstrap, [*app_topics, *map(topics.dlq, app_topics)], settings.partitions
+    )
     datadir = tempfile.mkdtemp(prefix="marsad-faust-")
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
