@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 
 from stream.extract.actors import ActorMention, find_actors
 from stream.extract.dates import DateMention, find_dates
-from stream.extract.lexicon import Lexicon, Match
+from stream.extract.lexicon import Lexicon, Match, PhraseScan
 from stream.extract.normalize import NormText, normalize
 from stream.extract.numbers import Quantity, find_quantities
 from stream.extract.places import PlaceMention, find_places
@@ -157,6 +157,21 @@ def _singulars(
     return sorted([*found, *extra], key=lambda q: q.start)
 
 
+_SCANS: dict[int, tuple[Lexicon, PhraseScan]] = {}
+
+
+def _scan(lex: Lexicon) -> PhraseScan:
+    """One pass for the cue groups and the role, event and breakdown indexes (names of the
+    latter start with a space, which no cue group's name does); built once per lexicon."""
+    entry = _SCANS.get(id(lex))
+    if entry is None or entry[0] is not lex:
+        scan = PhraseScan(
+            {**lex.cues, " roles": lex.roles, " events": lex.events, " breakdown": lex.breakdown}
+        )
+        entry = _SCANS[id(lex)] = (lex, scan)
+    return entry[1]
+
+
 def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
     nt = normalize(text)
     tokens = tokenize(nt.text)
@@ -168,7 +183,10 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
         for c in s.clauses:
             clauses.append(c)
             clause_sentence.append(s.index)
-    roles = lex.roles.find_all(words)
+    found = _scan(lex).find_all(words)
+    roles = found.pop(" roles")
+    events = found.pop(" events")
+    breakdown = found.pop(" breakdown")
     return Document(
         nt=nt,
         tokens=tokens,
@@ -182,8 +200,8 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
         dates=find_dates(words, lex, anchor),
         quantities=_singulars(words, roles, find_quantities(words, lex), lex),
         roles=roles,
-        events=lex.events.find_all(words),
-        cues={group: index.find_all(words) for group, index in lex.cues.items()},
-        breakdown=lex.breakdown.find_all(words),
+        events=events,
+        cues=found,
+        breakdown=breakdown,
         _clause_starts=[c.start for c in clauses],
     )
