@@ -102,11 +102,16 @@ class PhraseIndex(Generic[V]):
     def match_at(self, tokens: Sequence[str], i: int) -> Match[V] | None:
         """The longest entry starting at token i, if any."""
         best: Match[V] | None = None
+        room = len(tokens) - i
         for form, (words, value, phrase, suffixed) in self._first_candidates(tokens[i]):
             n = len(words)
-            if i + n > len(tokens) or (best is not None and n <= best.end - best.start):
+            if n > room or (best is not None and n <= best.end - best.start):
                 continue
-            if self._agrees(tokens, i, words, form, suffixed):
+            if n == 1:  # the common case, inlined: this runs for every candidate token
+                ok = form == words[0] or (suffixed and words[0] in suffix_forms(form))
+            else:
+                ok = self._agrees(tokens, i, words, form, suffixed)
+            if ok:
                 best = Match(i, i + n, value, phrase)
         return best
 

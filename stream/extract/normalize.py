@@ -103,14 +103,27 @@ def normalize(text: str) -> NormText:
     drop = _dropped_by_clitics(text) if TATWEEL in text else set()
     chars: list[str] = []
     origin: list[int] = []
+    table = _CHAR_TABLE  # a plain dict: this loop runs once per character of every article
     for i, c in enumerate(text):
-        if i in drop:
+        out = table.get(c)
+        if out is None:
+            out = _char(c)
+            if len(table) < 65536:  # hostile input cannot grow it without bound
+                table[c] = out
+        if not out or (drop and i in drop):
             continue
-        out = _char(c)
-        for o in out:
-            chars.append(o)
+        if len(out) == 1:
+            chars.append(out)
             origin.append(i)
+        else:
+            for o in out:
+                chars.append(o)
+                origin.append(i)
     return NormText("".join(chars), tuple(origin), text)
+
+
+#: Memo of :func:`_char` by character (bounded by the characters that occur in news text).
+_CHAR_TABLE: dict[str, str] = {}
 
 
 def norm(text: str) -> str:
