@@ -36,6 +36,9 @@ DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
     STREAM_APP_ID: (ARTICLES, CANDIDATES),  # Faust uses its app id as the group id
     ALERTS_GROUP: (ALERTS,),
 }
+#: Which service each consumer group belongs to (ingest only produces; its last article
+#: time, below, is its sign of life).
+SERVICES: dict[str, str] = {STREAM_APP_ID: "stream", ALERTS_GROUP: "alerts"}
 TIMESTAMP_TOPICS = (ARTICLES, INCIDENTS, ALERTS)
 DLQ_TOPICS = tuple(dlq(t) for t in ALL_TOPICS)
 #: Exit status when no broker can be reached.
@@ -59,6 +62,19 @@ class PartitionLag:
 class GroupLag:
     group: str
     partitions: list[PartitionLag] = field(default_factory=list)
+    #: The service behind the group ("stream", "alerts"), its group state and live members:
+    #: a group with no member means the service is not running.
+    service: str = ""
+    state: str = ""
+    members: int | None = None
+
+    @property
+    def health(self) -> str:
+        if self.members is None:
+            return "unknown"
+        return (
+            f"running ({self.members} member(s), {self.state})" if self.members else "NOT RUNNING"
+        )
 
     @property
     def total(self) -> int:
@@ -150,6 +166,16 @@ def _last_timestamp(
     return newest
 
 
+def _membership(admin: Any, group: str) -> tuple[str, int | None]:
+    """The group's state and number of live members (None when the broker cannot say)."""
+    try:
+        info = admin.describe_groups([group]).get(group) or {}
+    except Exception:  # older clients or a coordinator still loading: health unknown
+        return "", None
+    state = str(info.get("group_state") or info.get("state") or "")
+    return state, len(info.get("members") or [])
+
+
 def collect_status(
     bootstrap: str,
     source: str = "",
@@ -201,7 +227,8 @@ def collect_status(
                 rows.append(
                     PartitionLag(tp.topic, tp.partition, done, ends[tp], max(ends[tp] - base, 0))
                 )
-            group_lags.append(GroupLag(group, rows))
+            state, members = _membership(admin, group)
+            group_lags.append(GroupLag(group, rows, SERVICES.get(group, ""), state, members))
 
         last: dict[str, int | None] = {}
         for topic in timestamp_topics:
@@ -243,9 +270,10 @@ def render_text(report: StatusReport, now_ms: int | None = None) -> str:
     where = f" via {report.source}" if report.source else ""
     if not report.reachable:
         return f"broker: UNREACHABLE at {report.bootstrap}{where}"
-    lines = [f"broker: reachable at {report.bootstrap}{where}", "", "consumer lag:"]
+    lines = [f"broker: reachable at {report.bootstrap}{where}", "", "services and consumer lag:"]
     for group in report.groups:
-        lines.append(f"  {group.group}: total lag {group.total}")
+        label = f"{group.service} [{group.group}]" if group.service else group.group
+        lines.append(f"  {label}: {group.health}, total lag {group.total}")
         if not group.partitions:
             lines.append("    (no topics)")
         for p in group.partitions:

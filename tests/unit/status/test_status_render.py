@@ -26,7 +26,11 @@ def _report() -> StatusReport:
             GroupLag(
                 "marsad-stream",
                 [PartitionLag("articles", 0, 5, 9, 4), PartitionLag("articles", 1, None, 3, 3)],
-            )
+                service="stream",
+                state="Stable",
+                members=2,
+            ),
+            GroupLag("marsad-alerts", [], service="alerts", state="Empty", members=0),
         ],
         last_message_ms={"articles": 1_700_000_000_000, "alerts": None},
         dlq_counts={"articles.dlq": 2, "alerts.dlq": None},
@@ -35,7 +39,8 @@ def _report() -> StatusReport:
 
 def test_render_text_shows_every_number() -> None:
     text = render_text(_report(), now_ms=1_700_000_000_000 + 3 * 3600 * 1000)
-    assert "marsad-stream: total lag 7" in text
+    assert "stream [marsad-stream]: running (2 member(s), Stable), total lag 7" in text
+    assert "alerts [marsad-alerts]: NOT RUNNING, total lag 0" in text
     assert "articles[0]  committed 5, end 9, lag 4" in text
     assert "articles[1]  never committed, end 3, lag 3" in text
     assert "articles: 2023-11-14T22:13:20+00:00 (3 h ago)" in text
