@@ -115,6 +115,19 @@ class ServiceGroup:
         return codes
 
 
+def terminate(proc: subprocess.Popen[bytes], grace_s: float = 30.0) -> int:
+    """Ask a child to stop (SIGTERM: it finishes its message and commits), wait up to
+    ``grace_s``, then SIGKILL it; return its exit code."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            log.error("pid %d did not stop within %.0fs; killing it", proc.pid, grace_s)
+            proc.kill()
+    return proc.wait()
+
+
 def child_env(**overrides: str) -> dict[str, str]:
     """This process's environment with Marsad variables overridden for the children."""
     env = dict(os.environ)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from marsad.services import marsad_executable
+from marsad.services import marsad_executable, terminate
 from marsad.settings import PROJECT_ROOT
 from marsad.topics import ARTICLES
 from stream.progress import GroupProbe
@@ -78,14 +77,7 @@ class WorkerProcess:
         """SIGTERM, wait, SIGKILL if it hangs; returns the exit code."""
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("stream worker %d ignored SIGTERM; killing it", self.proc.pid)
-                self.proc.kill()
-                self.proc.wait(10)
+        terminate(self.proc, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

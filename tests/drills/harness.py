@@ -43,6 +43,7 @@ from typing import Any
 
 import yaml
 
+from marsad.services import terminate
 from tests.drills.reports import Report, first_report, follow_up, story
 from tests.support.feed_server import FeedServer, Item
 from tests.support.kafka_helpers import free_ports, wait_until
@@ -107,14 +108,7 @@ class Service:
     def stop(self, timeout: float = 40.0) -> int | None:
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(15)
-        return self.proc.returncode
+        return terminate(self.proc, timeout)
 
     def log_text(self) -> str:
         try:
