@@ -101,9 +101,14 @@ class PhraseIndex(Generic[V]):
 
     def match_at(self, tokens: Sequence[str], i: int) -> Match[V] | None:
         """The longest entry starting at token i, if any."""
+        candidates = self._memo.get(tokens[i])
+        if candidates is None:
+            candidates = self._first_candidates(tokens[i])
+        if not candidates:  # most tokens start no entry: leave at once (callers probe each token)
+            return None
         best: Match[V] | None = None
         room = len(tokens) - i
-        for form, (words, value, phrase, suffixed) in self._first_candidates(tokens[i]):
+        for form, (words, value, phrase, suffixed) in candidates:
             n = len(words)
             if n > room or (best is not None and n <= best.end - best.start):
                 continue

@@ -101,6 +101,15 @@ def _dropped_by_clitics(text: str) -> set[int]:
 def normalize(text: str) -> NormText:
     """Normalize Arabic text for matching, keeping a character map back to ``text``."""
     drop = _dropped_by_clitics(text) if TATWEEL in text else set()
+    if not drop:
+        fast = _normalize_simple(text)
+        if fast is not None:
+            return fast
+    return _normalize_loop(text, drop)
+
+
+def _normalize_loop(text: str, drop: set[int]) -> NormText:
+    """The general case, character by character (clitics to rejoin, expanding characters)."""
     chars: list[str] = []
     origin: list[int] = []
     table = _CHAR_TABLE  # a plain dict: this loop runs once per character of every article
@@ -124,6 +133,28 @@ def normalize(text: str) -> NormText:
 
 #: Memo of :func:`_char` by character (bounded by the characters that occur in news text).
 _CHAR_TABLE: dict[str, str] = {}
+
+
+def _normalize_simple(text: str) -> NormText | None:
+    """The common case in C-speed steps: no clitic to rejoin and every character maps to at
+    most one character, so ``str.translate`` gives the text and the kept indices give the map.
+    None when the case does not apply (the caller's loop handles it)."""
+    table = _CHAR_TABLE
+    mapping: dict[int, str] = {}
+    kept: set[str] = set()
+    for c in set(text):
+        out = table.get(c)
+        if out is None:
+            out = _char(c)
+            if len(table) < 65536:
+                table[c] = out
+        if len(out) > 1:
+            return None
+        mapping[ord(c)] = out
+        if out:
+            kept.add(c)
+    origin = tuple(i for i, c in enumerate(text) if c in kept)
+    return NormText(text.translate(mapping), origin, text)
 
 
 def norm(text: str) -> str:

@@ -30,3 +30,29 @@ def test_offsets_map_back_to_original_text() -> None:
     assert n.original_slice(start, start + 2) == "١٥"
     start = n.text.index("قسد")
     assert n.original_slice(start, start + 3) == "قسد"
+
+
+def test_fast_path_equals_the_character_loop_on_every_fixture_text() -> None:
+    """The translate-based fast path must give exactly the loop's text and offset map."""
+    import json
+    from pathlib import Path
+
+    from stream.extract.normalize import _normalize_loop, _normalize_simple
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("dev_gold.jsonl", "dev_gold_2.jsonl")
+        for line in (fixtures / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    texts.append("قُتل ٣٤ عنصراً — «مدنيون» في الرقّة، ۱۲ جريحاً\u200f!")
+    checked = 0
+    for text in texts:
+        fast = _normalize_simple(text)
+        if fast is None:
+            continue
+        slow = _normalize_loop(text, set())
+        assert (fast.text, fast.origin) == (slow.text, slow.origin)
+        checked += 1
+    assert checked >= len(texts) // 2
