@@ -90,7 +90,9 @@ def extraction_rate(articles: list[dict[str, Any]]) -> float:
     return len(sample) / (time.perf_counter() - t0)
 
 
-def run_once(bootstrap: str, articles: list[dict[str, Any]], workers: int, tmp: Path) -> dict:
+def run_once(
+    bootstrap: str, articles: list[dict[str, Any]], workers: int, tmp: Path, timeout: float = 600.0
+) -> dict:
     from kafka import KafkaProducer
 
     app_id = f"bench-stream-{secrets.token_hex(3)}"
@@ -120,7 +122,7 @@ def run_once(bootstrap: str, articles: list[dict[str, Any]], workers: int, tmp: 
             bootstrap,
             app_id,
             [ARTICLES, candidates_topic_name(app_id), window_updates_topic_name(app_id)],
-            timeout=1800,
+            timeout=timeout,
             workers=procs,
         )
         elapsed = time.monotonic() - t0
@@ -148,6 +150,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds a run may take to drain"
+    )
     args = parser.parse_args()
     articles = synthetic_articles(args.articles)
     ext_rate = extraction_rate(articles)
@@ -170,7 +175,13 @@ def main() -> int:
     try:
         ensure_topics(bootstrap, int(os.environ.get("MARSAD_PARTITIONS", "4")))
         for count in [int(x) for x in args.workers.split(",") if x.strip()]:
-            r = run_once(bootstrap, articles, count, tmp)
+            try:
+                r = run_once(bootstrap, articles, count, tmp, timeout=args.timeout)
+            except RuntimeError as exc:
+                # A stalled run is a finding, not a crash of the benchmark: report it.
+                print(f"{count} worker(s): DID NOT DRAIN within {args.timeout:.0f} s: {exc}")
+                results.append({"workers": count, "stalled": True, "error": str(exc)[:500]})
+                continue
             results.append(r)
             print(
                 f"{count} worker(s): {r['articles']} articles in {r['seconds']} s = "
@@ -182,7 +193,7 @@ def main() -> int:
         if broker is not None:
             broker.stop()
     print(json.dumps({"extract_articles_per_s": round(ext_rate, 1), "runs": results}))
-    return 0
+    return 0 if any(not r.get("stalled") for r in results) else 1
 
 
 if __name__ == "__main__":
