@@ -144,7 +144,7 @@ def replay_cmd(
 ) -> None:
     """Publish ARTICLES.jsonl, run stream + notifier until processed, write the alerts."""
     from marsad.kafka.broker import LocalBroker, ensure_local_broker
-    from marsad.services import marsad_executable
+    from marsad.services import marsad_executable, terminate
     from marsad.topics import ALERTS, ARTICLES, dlq, ensure_topics
     from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name
     from stream.process import WorkerProcess, wait_drained, wait_for_members
@@ -229,12 +229,8 @@ def replay_cmd(
     finally:
         for w in procs:
             w.stop()
-        if notifier is not None and notifier.poll() is None:
-            notifier.terminate()
-            try:
-                notifier.wait(30)
-            except subprocess.TimeoutExpired:
-                notifier.kill()
+        if notifier is not None:
+            terminate(notifier, 30.0)
         if notifier_log is not None:
             notifier_log.close()
         if not keep_state:
