@@ -363,15 +363,7 @@ class SlackStub:
         ]
         limit = int(body.get("limit") or 100)
         msgs = list(reversed(msgs))[:limit]  # newest first, as Slack does
-        return (
-            {
-                "ok": True,
-                "messages": msgs,
-                "has_more": False,
-                "response_metadata": {"next_cursor": ""},
-            },
-            None,
-        )
+        return _history_page(msgs), None
 
     def _api_conversations_replies(self, body: dict[str, Any]) -> Answer:
         channel, err = self._resolve(body)
@@ -386,15 +378,7 @@ class SlackStub:
         ]
         if not msgs:
             return {"ok": False, "error": "thread_not_found"}, None
-        return (
-            {
-                "ok": True,
-                "messages": msgs,
-                "has_more": False,
-                "response_metadata": {"next_cursor": ""},
-            },
-            None,
-        )
+        return _history_page(msgs), None
 
     def _api_conversations_list(self, body: dict[str, Any]) -> Answer:
         channels = [
@@ -405,3 +389,13 @@ class SlackStub:
             {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}},
             None,
         )
+
+
+def _history_page(msgs: list[dict[str, Any]]) -> dict[str, Any]:
+    """A one-page ``conversations.history``/``.replies`` answer, shaped as Slack shapes it."""
+    return {
+        "ok": True,
+        "messages": msgs,
+        "has_more": False,
+        "response_metadata": {"next_cursor": ""},
+    }
