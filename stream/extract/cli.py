@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 from typing import IO, Any
 
 import click
@@ -87,29 +88,102 @@ def _read_gold(source: IO[str]) -> list[dict[str, Any]]:
     return rows
 
 
-@click.command(name="eval")
-@click.argument("gold_file", type=click.File("r", encoding="utf-8"))
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--details", is_flag=True, help="With --json: include per-article scores.")
-def eval_cmd(gold_file: IO[str], as_json: bool, details: bool) -> None:
-    """Score the extractor on a gold file in the seeds' format."""
+def _score_rows(rows: list[dict[str, Any]]) -> Any:
+    """Figures of the extractor over gold rows (each keeps its ``gold`` and ``category``)."""
     from stream.extract import extract
-    from stream.extract.evaluate import aggregate, render, score_article
+    from stream.extract.evaluate import aggregate, score_article
     from stream.extract.lexicon import lexicon
     from stream.extract.places import gazetteer
 
-    rows = _read_gold(gold_file)
     lexicon(), gazetteer()  # load data before timing
     scores = []
     elapsed = 0.0
     for row in rows:
+        row = dict(row)
         gold = row.pop("gold")
+        category = row.pop("category", None)
         article = Article.model_validate(row)
         start = time.perf_counter()
         extraction: Extraction = extract(article)
         elapsed += time.perf_counter() - start
-        scores.append(score_article(article.id, gold, extraction))
-    figures = aggregate(scores, 1000 * elapsed / len(rows) if rows else None)
+        scores.append(score_article(article.id, gold, extraction, category))
+    return aggregate(scores, 1000 * elapsed / len(rows) if rows else None)
+
+
+def _repo_root(baseline: Path) -> Path:
+    """Gold paths in a baseline file are relative to the repository holding it."""
+    for parent in baseline.resolve().parents:
+        if (parent / "pyproject.toml").exists():
+            return parent
+    return baseline.resolve().parent
+
+
+def _run_gate(baseline_path: Path, pin: bool, quiet: bool) -> None:
+    from stream.extract.evaluate import render
+    from stream.extract.gate import check, dump, load_baseline, pinned_line, sha256_of
+
+    try:
+        baseline = load_baseline(baseline_path)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{baseline_path}: {exc}") from exc
+    root = _repo_root(baseline_path)
+    breaches = []
+    for name, pinned in baseline.sets.items():
+        path = (root / pinned.gold).resolve()
+        if not path.is_file():
+            breaches.extend(check(name, pinned, None, None))
+            continue
+        with path.open(encoding="utf-8") as fh:
+            figures = _score_rows(_read_gold(fh))
+        digest = sha256_of(path)
+        if not quiet:
+            click.echo(f"== {name} ({pinned.gold})")
+            click.echo(render(figures))
+            click.echo("")
+        if pin:
+            baseline.sets[name] = pinned_line(pinned.gold, digest, figures)
+        else:
+            breaches.extend(check(name, pinned, digest, figures))
+    if pin:
+        baseline_path.write_text(dump(baseline), encoding="utf-8")
+        click.echo(f"pinned today's figures as the floors in {baseline_path}")
+        return
+    if breaches:
+        for b in breaches:
+            click.echo(f"GATE FAILED: {b}", err=True)
+        raise SystemExit(1)
+    click.echo(f"evaluation gate passed: {', '.join(baseline.sets)} at or above their floors")
+
+
+@click.command(name="eval")
+@click.argument("gold_file", type=click.File("r", encoding="utf-8"), required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--details", is_flag=True, help="With --json: include per-article scores.")
+@click.option(
+    "--gate",
+    "gate_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Score every set of a baseline file and fail if a figure fell below its floor.",
+)
+@click.option("--pin", is_flag=True, help="With --gate: write today's figures as the floors.")
+@click.option("--quiet", is_flag=True, help="With --gate: print only the verdict.")
+def eval_cmd(
+    gold_file: IO[str] | None,
+    as_json: bool,
+    details: bool,
+    gate_file: Path | None,
+    pin: bool,
+    quiet: bool,
+) -> None:
+    """Score the extractor on a gold file in the seeds' format, or run the gate."""
+    from stream.extract.evaluate import render
+
+    if gate_file is not None:
+        _run_gate(gate_file, pin, quiet)
+        return
+    if gold_file is None:
+        raise click.UsageError("give a GOLD_FILE, or --gate BASELINE")
+    figures = _score_rows(_read_gold(gold_file))
     if as_json:
         click.echo(json.dumps(figures.to_dict(details), ensure_ascii=False, indent=2))
     else:

@@ -14,6 +14,15 @@ Figures:
   incident toll.
 - ``largest_admin1`` / ``largest_perpetrator`` / ``largest_event_type``: accuracy of the
   largest incident's fields, over articles whose gold has a largest incident with a toll.
+
+A vague prediction ("عشرات" coded 10 with ``killed_qualifier: "vague"``) is read as null, as
+GOLD-CONVENTIONS.md tells every scorer to.
+
+Misses are also named (``miss_kinds``) so a report says *what* went wrong, not only how often:
+a tally leak, a false toll (no gold toll), a missed toll, an over- or under-count of the
+largest toll, split or merged incidents, or a wrong governorate / perpetrator / event type.
+They are counted per gold ``category`` (single, rising, multi, tally, negative) where the gold
+file has one.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ class ArticleScore:
     matched: int
     tally_leaks: list[int]
     largest: dict[str, bool | None]
+    category: str | None = None
+    kinds: list[str] = field(default_factory=list)
 
     @property
     def max_ok(self) -> bool:
@@ -57,6 +68,22 @@ class Figures:
     largest_event_type: float
     ms_per_article: float | None = None
     per_article: list[ArticleScore] = field(default_factory=list)
+
+    def misses_by_kind(self) -> dict[str, dict[str, list[str]]]:
+        """miss kind -> category -> article ids (categories as the gold names them)."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for s in self.per_article:
+            for kind in s.kinds:
+                out.setdefault(kind, {}).setdefault(s.category or "-", []).append(s.id)
+        return dict(sorted(out.items()))
+
+    def exact_by_category(self) -> dict[str, tuple[int, int]]:
+        """category -> (articles whose largest toll is exact, articles)."""
+        out: dict[str, tuple[int, int]] = {}
+        for s in self.per_article:
+            ok, n = out.get(s.category or "-", (0, 0))
+            out[s.category or "-"] = (ok + s.max_ok, n + 1)
+        return dict(sorted(out.items()))
 
     def to_dict(self, details: bool = False) -> dict[str, Any]:
         data = asdict(self)
@@ -87,6 +114,11 @@ def gold_max(gold: dict[str, Any]) -> int | None:
     )
 
 
+def scored_killed(pred: Incident) -> int | None:
+    """The toll a scorer reads: a vague round figure ("عشرات" -> 10) counts as no number."""
+    return None if pred.killed_qualifier == "vague" else pred.killed
+
+
 def _admin1_ok(gold_inc: dict[str, Any], pred: Incident) -> bool:
     accepted = _listify(gold_inc.get("admin1"))
     if not accepted:
@@ -97,7 +129,11 @@ def _admin1_ok(gold_inc: dict[str, Any], pred: Incident) -> bool:
 def _max_matching(gold: list[dict[str, Any]], pred: list[Incident]) -> int:
     """Size of a maximum one-to-one matching (toll equal and governorate acceptable)."""
     edges = [
-        [j for j, p in enumerate(pred) if p.killed == g.get("killed") and _admin1_ok(g, p)]
+        [
+            j
+            for j, p in enumerate(pred)
+            if scored_killed(p) == g.get("killed") and _admin1_ok(g, p)
+        ]
         for g in gold
     ]
     owner: dict[int, int] = {}
@@ -125,17 +161,51 @@ def _largest_gold(gold: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _largest_pred(ex: Extraction) -> Incident | None:
-    live = [i for i in ex.incidents if not i.background and i.killed is not None]
-    return max(live, key=lambda i: i.killed or 0) if live else None
+    live = [i for i in ex.incidents if not i.background and scored_killed(i) is not None]
+    return max(live, key=lambda i: scored_killed(i) or 0) if live else None
 
 
-def score_article(article_id: str, gold: dict[str, Any], ex: Extraction) -> ArticleScore:
+def _kinds(
+    gold_max_: int | None,
+    pred_max: int | None,
+    leaks: list[int],
+    matched: int,
+    n_gold: int,
+    n_pred: int,
+    largest: dict[str, bool | None],
+) -> list[str]:
+    kinds = []
+    if leaks:
+        kinds.append("tally leak")
+    if gold_max_ != pred_max and not leaks:
+        if gold_max_ is None:
+            kinds.append("false toll")
+        elif pred_max is None:
+            kinds.append("missed toll")
+        elif pred_max > gold_max_:
+            kinds.append("overcount")
+        else:
+            kinds.append("undercount")
+    if gold_max_ == pred_max and matched < max(n_gold, n_pred):
+        kinds.append("incidents split/merged/missed" if n_gold != n_pred else "incident mismatch")
+    for key, label in (("admin1", "governorate"), ("perpetrator", "perpetrator"),
+                       ("event_type", "event type")):
+        if largest.get(key) is False:
+            kinds.append(f"wrong {label}")
+    return kinds
+
+
+def score_article(
+    article_id: str, gold: dict[str, Any], ex: Extraction, category: str | None = None
+) -> ArticleScore:
     current = [i for i in ex.incidents if not i.background]
-    pred_max = _current_max([i.killed for i in current])
+    pred_max = _current_max([scored_killed(i) for i in current])
     gold_incidents = list(gold.get("incidents", []))
     gold_tolls = {g.get("killed") for g in gold_incidents if g.get("killed") is not None}
     tallies = {int(t) for t in gold.get("tallies", []) if t is not None}
-    leaks = [i.killed for i in current if i.killed in tallies and i.killed not in gold_tolls]
+    leaks = [
+        k for i in current if (k := scored_killed(i)) in tallies and k not in gold_tolls
+    ]
     largest: dict[str, bool | None] = {"admin1": None, "perpetrator": None, "event_type": None}
     g = _largest_gold(gold)
     if g is not None:
@@ -145,15 +215,23 @@ def score_article(article_id: str, gold: dict[str, Any], ex: Extraction) -> Arti
             "perpetrator": p is not None and p.perpetrator in _listify(g.get("perpetrator")),
             "event_type": p is not None and p.event_type in _listify(g.get("event_type")),
         }
+    matched = _max_matching(gold_incidents, list(ex.incidents))
+    leak_values = [x for x in leaks if x is not None]
+    g_max = gold_max(gold)
     return ArticleScore(
         id=article_id,
-        gold_max=gold_max(gold),
+        gold_max=g_max,
         pred_max=pred_max,
         gold_incidents=len(gold_incidents),
         pred_incidents=len(ex.incidents),
-        matched=_max_matching(gold_incidents, list(ex.incidents)),
-        tally_leaks=[x for x in leaks if x is not None],
+        matched=matched,
+        tally_leaks=leak_values,
         largest=largest,
+        category=category,
+        kinds=_kinds(
+            g_max, pred_max, leak_values, matched, len(gold_incidents), len(ex.incidents),
+            largest,
+        ),
     )
 
 
@@ -214,6 +292,21 @@ def render(figures: Figures) -> str:
         for s in figures.per_article
         if not s.max_ok or s.tally_leaks or s.matched < max(s.gold_incidents, s.pred_incidents)
     ]
+    kinds = figures.misses_by_kind()
+    if kinds:
+        lines.append("")
+        lines.append("misses by kind and gold category (article ids):")
+        for kind, cats in kinds.items():
+            total = sum(len(v) for v in cats.values())
+            lines.append(f"  {kind}: {total}")
+            for cat, ids in sorted(cats.items()):
+                lines.append(f"    {cat}: {len(ids)}  {' '.join(ids)}")
+    by_cat = figures.exact_by_category()
+    if len(by_cat) > 1:
+        lines.append("")
+        lines.append("largest toll exact, by gold category:")
+        for cat, (ok, n) in by_cat.items():
+            lines.append(f"  {cat:<9} {ok}/{n}")
     if misses:
         lines.append("")
         lines.append(
