@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from marsad.records import EventType
 from stream.extract.actors import ATTACKERS
+from stream.extract.assemble import Assembled
 from stream.extract.document import Document
-from stream.extract.incidents import Assembled
 
 CIVILIANS = "CIVILIANS"
 UNKNOWN = "UNKNOWN"

@@ -9,20 +9,11 @@ from datetime import date
 
 from marsad.records import Article, Extraction, Incident, Location, Tally
 from stream.extract.actors import ATTACKERS, find_actors
-from stream.extract.casualties import Casualty, find_casualties
+from stream.extract.assemble import Assembled, assemble, choose_place, drop_sums, qualifier
+from stream.extract.candidates import Candidate, TallyFigure, read_all
+from stream.extract.casualties import find_casualties
 from stream.extract.classify import event_type, sides
 from stream.extract.document import Document, read
-from stream.extract.incidents import (
-    SPECIFIC_RANK,
-    Assembled,
-    Candidate,
-    TallyFigure,
-    assemble,
-    choose_place,
-    drop_sums,
-    qualifier,
-    read_sentence,
-)
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
 from stream.extract.segment import tokenize
@@ -45,30 +36,7 @@ def headline_attacker(title: str | None, lex: Lexicon) -> str | None:
 
 
 def _read_all(doc: Document, lex: Lexicon) -> tuple[list[Candidate], list[TallyFigure]]:
-    casualties = find_casualties(doc, lex)
-    candidates: list[Candidate] = []
-    tallies: list[TallyFigure] = []
-    in_tally = False
-    by_sentence: dict[int, list[int]] = {}
-    for i, si in enumerate(doc.clause_sentence):
-        by_sentence.setdefault(si, []).append(i)
-    cas_by_sentence: dict[int, list[Casualty]] = {}
-    for cas in casualties:
-        cas_by_sentence.setdefault(doc.clause_sentence[cas.clause], []).append(cas)
-    for s in doc.sentences:
-        clause_ids = by_sentence.get(s.index, [])
-        mine = cas_by_sentence.get(s.index, [])
-        reading = read_sentence(doc, s.index, clause_ids, mine, in_tally, lex)
-        candidates.extend(reading.candidates)
-        tallies.extend(reading.tallies)
-        if reading.had_tally:
-            in_tally = True
-        elif any(
-            c.date or any(p.place.rank <= SPECIFIC_RANK for p in c.places)
-            for c in reading.candidates
-        ):
-            in_tally = False
-    return candidates, tallies
+    return read_all(doc, find_casualties(doc, lex), lex)
 
 
 def _evidence(doc: Document, inc: Assembled) -> tuple[str, tuple[int, int] | None]:
