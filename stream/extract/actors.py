@@ -17,35 +17,6 @@ from stream.extract.normalize import norm
 
 ORG = "@ORG"
 ATTACKERS = "@ATK"  # "المهاجمين": whoever attacked
-#: "خمسة من مقاتلي الحشد قتلوا": after a name these read as "were killed"
-_KILLED_FORMS = frozenset({"قتل", "قتلت", "قتلوا", "قتلا", "يقتل", "تقتل"})
-_AIRCRAFT = frozenset(
-    {
-        "طائرات",
-        "الطائرات",
-        "طيران",
-        "الطيران",
-        "المسيرات",
-        "مسيرات",
-        "المقاتلات",
-        "مقاتلات",
-        "طائره",
-        "الطائره",
-        "مسيره",
-        "المسيره",
-        "مروحيات",
-        "المروحيات",
-        "مروحيه",
-    }
-)
-#: "من الجنسية العراقية": a nationality, not a party
-_NATIONALITY = frozenset({"الجنسيه", "جنسيه", "جنسيات", "الجنسيات", "الجنسيتين"})
-#: "التابعة لـ": belonging to; after a weapon or aircraft it names whose they are
-_OWNERSHIP = frozenset(
-    norm(w) for w in ("التابعة", "التابع", "تابع", "تابعة", "التابعين", "تابعين")
-)
-_AGAINST = frozenset(norm(w) for w in ("على", "ضد", "استهدف", "استهدفت", "تستهدف", "يستهدف"))
-_RELATIVE = frozenset({"الذين", "الذي", "التي", "اللذين", "اللتين", "اللواتي", "ممن", "من"})
 _STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
 
 
@@ -103,15 +74,15 @@ def _after_clash(words: list[str], k: int, lex: Lexicon) -> bool:
 
 def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
     alias_words = set(words[start:end])
-    if alias_words & _AIRCRAFT:
+    if alias_words & lex.words.aircraft:
         return "attacker"
-    if any(set(_forms(w)) & _AIRCRAFT for w in words[max(0, start - 2) : start]):
+    if any(set(_forms(w)) & lex.words.aircraft for w in words[max(0, start - 2) : start]):
         return "attacker"  # "طائرات F-16 العراقية", "مسيرة تركية"
     for k in _governing(words, start, lex):
         forms = _forms(words[k])
         verb = lex.attack_verbs.match_at(words, k)
         if verb is not None and verb.end >= k + 1:
-            if k < start - 1 and set(_forms(words[k])) & _KILLED_FORMS:
+            if k < start - 1 and set(_forms(words[k])) & lex.words.killed_forms:
                 return None  # "قتل عنصر من قوات النظام": a member of them was killed
             return "attacker"
         if forms & lex.attack_nouns:
@@ -126,7 +97,7 @@ def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
             return "partner"
     if end + 1 < len(words) and words[end] == "قد":
         end += 1  # "قوات النظام قد تمكنت"
-    if end < len(words) and words[end] not in _RELATIVE:  # "الذين قتلوا": the ones killed
+    if end < len(words) and words[end] not in lex.words.relatives:  # "الذين قتلوا": the ones killed
         verb = lex.attack_verbs.match_at(words, end)
         tok = words[end]
         # a verb right after the name; "بقصف"/"لهجوم" (a preposition glued on) are nouns
@@ -135,7 +106,7 @@ def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
             if verb
             else True
         )
-        if verb is not None and tok not in _KILLED_FORMS and not glued:
+        if verb is not None and tok not in lex.words.killed_forms and not glued:
             return "attacker"
     return None
 
@@ -146,9 +117,9 @@ def find_actors(words: list[str], lex: Lexicon) -> list[ActorMention]:
     owners: set[int] = set()
     for start, end, code in raw:
         prev = words[start - 1] if start > 0 else ""
-        if prev in _OWNERSHIP and _armed_before(words, start - 1, lex):
+        if prev in lex.words.ownership and _armed_before(words, start - 1, lex):
             owners.add(start)  # "الطائرات الحربية التابعة للنظام": the regime's aircraft
-        elif prev in lex.patron_words or prev in _NATIONALITY:
+        elif prev in lex.patron_words or prev in lex.words.nationality:
             continue  # "الموالين لروسيا", "من الجنسية العراقية": not a party
         kept.append((start, end, code))
     mentions = [
@@ -166,9 +137,9 @@ def _armed_before(words: list[str], pos: int, lex: Lexicon) -> bool:
         if words[k] in _STOP:
             return False
         forms = _forms(words[k])
-        if forms & _AGAINST:
+        if forms & lex.words.against:
             return False  # "غارات على مقرات الميليشيات التابعة لإيران": the target's patron
-        if forms & _AIRCRAFT or forms & lex.attack_nouns:
+        if forms & lex.words.aircraft or forms & lex.attack_nouns:
             return True
     return False
 

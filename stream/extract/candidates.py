@@ -272,7 +272,7 @@ def read_sentence(
             any(doc.has_cue("background", c.start, c.end) for c in spans)
             or any(elapsed_recall(doc, c, lex) for c in spans)
             or explicit_old
-            or (pluperfect and (old(when, doc.anchor, 2) or any(ago(doc, c) for c in spans)))
+            or (pluperfect and (old(when, doc.anchor, 2) or any(ago(doc, c, lex) for c in spans)))
         )
         events = _event_counts(doc, group)
         events.pop("none", None)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from stream.extract.document import PUNCT, Document
 from stream.extract.lexicon import Lexicon, Match, prefix_forms
-from stream.extract.normalize import norm
 from stream.extract.numbers import Quantity
 
 _KILLED_FIRST = ("killed", "executed", "injured", "captured")
@@ -108,9 +107,9 @@ def _attached_role(doc: Document, q: Quantity, lex: Lexicon) -> str | None:
             if q.end <= r.start <= q.end + 8 and _no_break(doc, q.end, r.start)
         ]
         verb = doc.words[q.start - 1] if q.start > 0 else ""
-        if verb in ("فارق", "فارقت"):
+        if verb in lex.words.parted_verbs:
             return "killed"  # "فارق عنصر … الحياة"
-        if ahead and verb in ("لقي", "لقيت"):
+        if ahead and verb in lex.words.met_verbs:
             return min(ahead, key=lambda m: m.start).value
     # a casualty noun right after the number is the strongest ("ستين جريحاً"), unless it
     # opens the next coordinated phrase ("عسكريين اثنين وإصابة ثلاثة")
@@ -163,33 +162,6 @@ def _nearest_role(roles: list[Match[str]], q: Quantity) -> str | None:
     return best.value
 
 
-_BOTH_SIDES = frozenset(norm(w) for w in ("الطرفين", "الجانبين", "طرفي", "الجهتين"))
-_TOLL_OPENERS = frozenset(norm(w) for w in ("إلى", "عددهم", "عدد", "حصيلتها", "حصيلته"))
-#: words that end the search for whose dead a number counts ("40 شخصاً في اشتباكات بين …")
-_ACTOR_STOP = frozenset(
-    norm(w)
-    for w in (
-        "في",
-        "خلال",
-        "جراء",
-        "إثر",
-        "بعد",
-        "عقب",
-        "بين",
-        "على",
-        "ضد",
-        "مع",
-        "برصاص",
-        "بنيران",
-        "قرب",
-        "بسبب",
-        "نتيجة",
-        "أثناء",
-        "اليوم",
-        "أمس",
-        "إذ",
-    )
-)
 
 
 def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
@@ -204,7 +176,7 @@ def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
         if m is not None and m.end == q.start:
             i = q.start - back - 1
             break
-    if i < 0 or doc.words[i] not in _TOLL_OPENERS:
+    if i < 0 or doc.words[i] not in lex.words.toll_openers:
         return False
     return any(
         i - 12 <= m.end <= i + 1 and _no_break(doc, m.end, i)
@@ -289,9 +261,9 @@ def _actor(
     if skip is not None:
         first = skip.end
     for k in range(first, min(stop, first + 9)):
-        if doc.words[k] in _BOTH_SIDES:
+        if doc.words[k] in lex.words.both_sides:
             return None  # "من الطرفين": both sides, no one side's dead
-        if doc.words[k] in _ACTOR_STOP or doc.words[k] in PUNCT:
+        if doc.words[k] in lex.words.actor_stops or doc.words[k] in PUNCT:
             break
         hit = next((a for a in doc.around(doc.actors, k) if a.start == k), None)
         if hit is not None and hit.role not in ("attacker", "partner"):

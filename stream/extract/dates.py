@@ -14,17 +14,6 @@ from datetime import date, timedelta
 
 from stream.extract.lexicon import Lexicon
 
-_MONTH_PART = {
-    "مطلع": 1,
-    "بدايه": 1,
-    "اوائل": 3,
-    "منتصف": 15,
-    "اواسط": 15,
-    "اواخر": 25,
-    "نهايه": 28,
-}
-_YEAR_WORDS = {"عام", "العام", "سنه", "السنه"}
-
 
 @dataclass(frozen=True)
 class DateMention:
@@ -79,10 +68,10 @@ def _month_tail(
         if (
             tok in lex.past_words
             or tok in lex.current_words
-            or (tok == "من" and j + 1 < n and words[j + 1] in _YEAR_WORDS)
+            or (tok == "من" and j + 1 < n and words[j + 1] in lex.words.year_words)
         ):
             j += 1
-        elif tok in _YEAR_WORDS:
+        elif tok in lex.words.year_words:
             j += 1
             if j < n and words[j] in lex.past_words:
                 past_year = True
@@ -145,8 +134,8 @@ def find_dates(words: list[str], lex: Lexicon, anchor: date | None) -> list[Date
             k = i - 1
             if k >= 0 and words[k] == "شهر":
                 k -= 1
-            if k >= 0 and words[k] in _MONTH_PART:
-                day = _MONTH_PART[words[k]]
+            if k >= 0 and words[k] in lex.words.month_parts:
+                day = lex.words.month_parts[words[k]]
                 start = k
             end, year, _ = _month_tail(words, m.end, lex, anchor)
             if year is None:
@@ -155,7 +144,12 @@ def find_dates(words: list[str], lex: Lexicon, anchor: date | None) -> list[Date
             i = end
             continue
         # "مطلع العام الجاري", "منذ بداية العام الماضي"
-        if tok in _MONTH_PART and i + 2 < n and words[i + 1] in _YEAR_WORDS and anchor is not None:
+        if (
+            tok in lex.words.month_parts
+            and i + 2 < n
+            and words[i + 1] in lex.words.year_words
+            and anchor is not None
+        ):
             rel = words[i + 2]
             if rel in lex.current_words or rel in lex.past_words:
                 year = anchor.year - (1 if rel in lex.past_words else 0)
@@ -167,7 +161,7 @@ def find_dates(words: list[str], lex: Lexicon, anchor: date | None) -> list[Date
         if (
             year is not None
             and i > 0
-            and (words[i - 1] in _YEAR_WORDS or words[i - 1] in _MONTH_PART)
+            and (words[i - 1] in lex.words.year_words or words[i - 1] in lex.words.month_parts)
         ):
             out.append(DateMention(i - 1, i + 1, date(year, 1, 1), "year"))
             i += 1

@@ -82,14 +82,8 @@ class Document:
         return bool(self.within(self.cues[group], start, end))
 
 
-#: verb forms after which a singular subject counts one ("عنصر … قتل", "شاب يقتل")
-_VERB_FORMS = frozenset(
-    {"قتل", "يقتل", "استشهد", "اصيب", "يصاب", "جرح", "لقي", "قضي", "توفي", "اعدم", "خطف", "اختطف"}
-)
 
 
-#: verbs of a split death idiom: "لقي X حتفه/مصرعه", "فارق X الحياة"
-_SPLIT_IDIOM_VERBS = frozenset({"لقي", "لقيت", "فارق", "فارقت"})
 
 
 def _singulars(
@@ -140,13 +134,13 @@ def _singulars(
             # "لقي ضابط وثلاثة جنود حتفهم": one person coordinated with a count
             extra.append(Quantity(j, j + 1, 1, "singular", None))
             continue
-        if j > 0 and words[j - 1] in _SPLIT_IDIOM_VERBS:
+        if j > 0 and words[j - 1] in lex.words.split_idiom_verbs:
             add_one(j)  # "لقي قيادي … مصرعه مع مرافقه", "فارق عنصر … الحياة"
             continue
         for k in range(j + 1, min(j + 6, len(words))):
             if words[k] in PUNCT:
                 break
-            if k in role_starts and words[k] in _VERB_FORMS:
+            if k in role_starts and words[k] in lex.words.singular_verbs:
                 extra.append(Quantity(j, j + 1, 1, "singular", None))
                 break
     for opener in lex.added_openers.find_all(words):

@@ -17,8 +17,19 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import yaml
+from pydantic import BaseModel
 
 from stream.extract.normalize import norm
+from stream.extract.schema import (
+    ActorsFile,
+    CuesFile,
+    DatesFile,
+    LexiconError,
+    NumbersFile,
+    TriggersFile,
+    WordsFile,
+    validate,
+)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -30,8 +41,21 @@ _SUFFIXES = ("هما", "هم", "هن", "ها", "ه", "نا", "كم")
 
 def load_yaml(name: str) -> Any:
     """Read one data file of the extractor (I/O edge: called from cached loaders only)."""
-    with (DATA_DIR / name).open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    try:
+        with (DATA_DIR / name).open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except OSError as exc:
+        raise LexiconError(f"{name}: cannot be read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{name}: not valid YAML: {exc}") from exc
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_checked(name: str, model: type[M]) -> M:
+    """One data file, validated against its schema (a mistake names the file and key)."""
+    return validate(name, load_yaml(name), model)
 
 
 @lru_cache(maxsize=65536)
@@ -236,6 +260,45 @@ def word_set_with_article(words: Iterable[str]) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class WordGroups:
+    """The small word groups of ``words.yaml``, normalized (see that file for what each decides)."""
+
+    during_words: frozenset[str]
+    dual_periods: frozenset[str]
+    elapsed_links: frozenset[str]
+    ago_units: frozenset[str]
+    short_since_units: dict[str, int]
+    both_sides: frozenset[str]
+    toll_openers: frozenset[str]
+    actor_stops: frozenset[str]
+    parted_verbs: frozenset[str]
+    met_verbs: frozenset[str]
+    killed_forms: frozenset[str]
+    aircraft: frozenset[str]
+    nationality: frozenset[str]
+    ownership: frozenset[str]
+    against: frozenset[str]
+    relatives: frozenset[str]
+    month_parts: dict[str, int]
+    year_words: frozenset[str]
+    singular_verbs: frozenset[str]
+    split_idiom_verbs: frozenset[str]
+    province_words: frozenset[str]
+    dual_province_words: frozenset[str]
+    directions: frozenset[str]
+    place_nouns: frozenset[str]
+    away: frozenset[str]
+    aside_openers: frozenset[str]
+
+    @classmethod
+    def from_file(cls, data: WordsFile) -> WordGroups:
+        values: dict[str, Any] = {}
+        for name, raw in data.model_dump().items():
+            values[name] = _norm_map(raw) if isinstance(raw, dict) else word_set(raw)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class Lexicon:
     """Everything the extractor matches against, normalized and indexed."""
 
@@ -286,6 +349,8 @@ class Lexicon:
     relative_days: PhraseIndex[int]
     past_words: frozenset[str]
     current_words: frozenset[str]
+    words: WordGroups
+    judge: dict[str, PhraseIndex[str]]
 
 
 def _norm_map(mapping: dict[str, int]) -> dict[str, int]:
@@ -295,11 +360,21 @@ def _norm_map(mapping: dict[str, int]) -> dict[str, int]:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     """Load and index every lexicon once per process."""
-    actors_data = load_yaml("actors.yaml")
-    triggers = load_yaml("triggers.yaml")
-    cues = load_yaml("cues.yaml")
-    numbers = load_yaml("numbers.yaml")
-    dates = load_yaml("dates.yaml")
+    actors_data = load_checked("actors.yaml", ActorsFile).model_dump()
+    triggers = load_checked("triggers.yaml", TriggersFile).model_dump()
+    cues_file = load_checked("cues.yaml", CuesFile)
+    cues = cues_file.model_dump()
+    numbers = load_checked("numbers.yaml", NumbersFile).model_dump()
+    dates = load_checked("dates.yaml", DatesFile).model_dump()
+    words = WordGroups.from_file(load_checked("words.yaml", WordsFile))
+    judge_groups = (
+        "combined_counts",
+        "summary_scope",
+        "alternative_sources",
+        "earlier_count",
+        "subset_openers",
+        "next_day",
+    )
 
     cue_groups = {
         key: cues[key]
@@ -368,4 +443,6 @@ def lexicon() -> Lexicon:
         relative_days=phrase_index({int(k): v for k, v in dates["relative_days"].items()}),
         past_words=word_set(dates["past_words"]),
         current_words=word_set(dates["current_words"]),
+        words=words,
+        judge={group: phrase_index({group: cues[group]}) for group in judge_groups},
     )

@@ -13,11 +13,8 @@ from datetime import date, timedelta
 
 from stream.extract.document import Document
 from stream.extract.lexicon import Lexicon, prefix_forms
-from stream.extract.normalize import norm
 from stream.extract.segment import Clause
 
-#: hours per unit, for "منذ N ساعات/أيام"
-_SHORT_UNITS = {"ساعه": 1, "ساعات": 1, "ساعه،": 1, "يوم": 24, "ايام": 24, "يوما": 24}
 
 def since_is_recent(doc: Document, pos: int, lex: Lexicon) -> tuple[bool, date | None]:
     """After "منذ" at token ``pos``: does the period start recently (a continuing battle)?"""
@@ -25,9 +22,9 @@ def since_is_recent(doc: Document, pos: int, lex: Lexicon) -> tuple[bool, date |
     window = words[pos + 1 : pos + 5]
     recent_word = any(set(prefix_forms(w)) & lex.recent_since for w in window)
     q = next(iter(doc.within(doc.quantities, pos + 1, pos + 3)), None)
-    if q is not None and q.end < len(words) and words[q.end] in _SHORT_UNITS:
+    if q is not None and q.end < len(words) and words[q.end] in lex.words.short_since_units:
         # "منذ 3 أيام", "منذ 48 ساعة": a battle still going on
-        return q.value * _SHORT_UNITS[words[q.end]] <= 72, None
+        return q.value * lex.words.short_since_units[words[q.end]] <= 72, None
     if doc.within(doc.cues["single_event"], pos + 1, pos + 4):
         return True, None  # "منذ بدء الهجوم": since this attack began
     start = next(iter(doc.within(doc.dates, pos + 1, pos + 6)), None)
@@ -43,14 +40,12 @@ def _period_after_during(doc: Document, c: Clause, lex: Lexicon) -> bool:
     """ "خلال خمس سنوات", "خلال 3 أشهر": a period of weeks or more."""
     words = doc.words
     for q in doc.within(doc.quantities, c.start, c.end):
-        during = q.start > 0 and words[q.start - 1] in ("خلال", "طيله", "مدار")
+        during = q.start > 0 and words[q.start - 1] in lex.words.during_words
         if during and q.end < len(words) and words[q.end] in lex.period_units:
             return True
     return False
 
 
-_DUAL_PERIODS = frozenset(norm(w) for w in ("شهرين", "أسبوعين", "عامين", "سنتين"))
-_ELAPSED_LINKS = frozenset(norm(w) for w in ("على", "من"))
 
 
 def elapsed_recall(doc: Document, c: Clause, lex: Lexicon) -> bool:
@@ -62,37 +57,19 @@ def elapsed_recall(doc: Document, c: Clause, lex: Lexicon) -> bool:
             continue
         for j in range(k + 1, min(k + 4, c.end - 1)):
             w = words[j]
-            if w in lex.period_units or w in _DUAL_PERIODS:
-                return words[j + 1] in _ELAPSED_LINKS
+            if w in lex.period_units or w in lex.words.dual_periods:
+                return words[j + 1] in lex.words.elapsed_links
     return False
 
 
-_AGO_UNITS = frozenset(
-    norm(w)
-    for w in (
-        "أيام",
-        "يومين",
-        "أسبوع",
-        "أسبوعين",
-        "أسابيع",
-        "شهر",
-        "شهرين",
-        "أشهر",
-        "عام",
-        "عامين",
-        "سنة",
-        "أعوام",
-        "سنوات",
-    )
-)
 
 
-def ago(doc: Document, c: Clause) -> bool:
+def ago(doc: Document, c: Clause, lex: Lexicon) -> bool:
     """ "قبل أسبوع", "قبل نحو شهرين": a time well before today."""
     words = doc.words
     for k in range(c.start, c.end - 1):
         if "قبل" in prefix_forms(words[k]) and any(
-            w in _AGO_UNITS for w in words[k + 1 : min(k + 4, c.end)]
+            w in lex.words.ago_units for w in words[k + 1 : min(k + 4, c.end)]
         ):
             return True
     return False

@@ -13,8 +13,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from stream.extract.lexicon import DATA_DIR, PhraseIndex, load_yaml, prefix_forms
+from stream.extract.lexicon import (
+    DATA_DIR,
+    PhraseIndex,
+    WordGroups,
+    lexicon,
+    load_yaml,
+    prefix_forms,
+)
 from stream.extract.normalize import norm
+from stream.extract.schema import PlacesFile, validate
 
 #: Lower is more specific.
 KIND_RANK: dict[str, int] = {
@@ -37,85 +45,6 @@ KIND_RANK: dict[str, int] = {
     "river": 5,
     "governorate": 6,
 }
-#: A word before a place name that makes it mean the governorate around it.
-_PROVINCE_WORDS = frozenset(
-    norm(w)
-    for w in (
-        "ريف",
-        "ريفي",
-        "بادية",
-        "باديتي",
-        "محافظة",
-        "محافظتي",
-        "محافظات",
-        "أرياف",
-        "صحراء",
-        "بوادي",
-        "ريفا",
-        "باديتا",
-    )
-)
-_DIRECTIONS = frozenset(
-    norm(w)
-    for w in (
-        "شرق",
-        "شرقي",
-        "غرب",
-        "غربي",
-        "شمال",
-        "شمالي",
-        "جنوب",
-        "جنوبي",
-        "شمال شرق",
-        "جنوب شرق",
-        "شمال غرب",
-        "جنوب غرب",
-        "شمال شرقي",
-        "جنوب شرقي",
-        "شمال غربي",
-        "جنوب غربي",
-    )
-)
-#: "مدينة", "محيط": words between a preposition and the place name
-_PLACE_NOUNS = frozenset(
-    norm(w)
-    for w in (
-        "مدينة",
-        "بلدة",
-        "قرية",
-        "محيط",
-        "أطراف",
-        "مشفى",
-        "مشافي",
-        "مستشفى",
-        "المشفى",
-        "المستشفى",
-        "منطقة",
-        "مخيم",
-        "داخل",
-    )
-)
-#: destinations and origins
-_AWAY = frozenset(
-    norm(w)
-    for w in (
-        "إلى",
-        "نحو",
-        "باتجاه",
-        "انطلاقاً",
-        "انطلاقا",
-        "قادمة",
-        "قادمين",
-        "مشفى",
-        "مشافي",
-        "مستشفى",
-        "المشفى",
-        "المستشفى",
-        "وصولاً",
-        "وصولا",
-    )
-)
-_DUAL_PROVINCE_WORDS = frozenset(norm(w) for w in ("ريفي", "باديتي", "محافظتي", "محافظات", "ريفا"))
 
 
 @dataclass(frozen=True)
@@ -187,8 +116,9 @@ def gazetteer() -> Gazetteer:
     entries: list[dict[str, Any]] = []
     files = sorted(DATA_DIR.glob("places*.yaml"), key=lambda p: (p.name != "places.yaml", p.name))
     for path in files:
-        data = load_yaml(path.name) or {}
-        entries.extend(data.get("places") or [])
+        data = load_yaml(path.name)
+        validate(path.name, data, PlacesFile)  # a bad entry fails here, with file and key
+        entries.extend(data["places"])
     return build_gazetteer(entries)
 
 
@@ -199,6 +129,7 @@ def _base(word: str) -> set[str]:
 def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMention]:
     """Place mentions, with province words lifting a place to its governorate."""
     gaz = gaz or gazetteer()
+    w = lexicon().words
     out: list[PlaceMention] = []
     dual_open = False
     for m in gaz.index.find_all(words):
@@ -206,9 +137,9 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         start = m.start
         prev = words[m.start - 1] if m.start > 0 else ""
         prev_forms = _base(prev)
-        lifted = bool(prev_forms & _PROVINCE_WORDS)
+        lifted = bool(prev_forms & w.province_words)
         if lifted:
-            dual_open = bool(prev_forms & _DUAL_PROVINCE_WORDS)
+            dual_open = bool(prev_forms & w.dual_province_words)
             start = m.start - 1
         elif dual_open and words[m.start].startswith("و") and out and out[-1].end == m.start:
             lifted = True  # "باديتي دير الزور وحمص": the second one too
@@ -217,18 +148,18 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         if lifted and place.kind != "governorate" and place.admin1 in gaz.governorates:
             place = gaz.governorates[place.admin1]
         reference = place.kind != "governorate" and (
-            bool(prev_forms & _DIRECTIONS) or _destination(words, m.start)
+            bool(prev_forms & w.directions) or _destination(words, m.start, w)
         )
         out.append(PlaceMention(start, m.end, place, reference))
     return out
 
 
-def _destination(words: list[str], start: int) -> bool:
+def _destination(words: list[str], start: int, w: WordGroups) -> bool:
     """ "نقل الجرحى إلى مشفى مدينة X", "انطلاقاً من X": where people went or came from."""
     k = start - 1
-    while k >= 0 and k >= start - 3 and set(prefix_forms(words[k])) & _PLACE_NOUNS:
+    while k >= 0 and k >= start - 3 and set(prefix_forms(words[k])) & w.place_nouns:
         k -= 1
-    return k >= 0 and bool(set(prefix_forms(words[k])) & _AWAY)
+    return k >= 0 and bool(set(prefix_forms(words[k])) & w.away)
 
 
 def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:

@@ -20,7 +20,6 @@ _TOKEN_RE = re.compile(
 )
 _SENTENCE_END = {".", "!", "?", "…", "؟"}
 _CLAUSE_PUNCT = {"،", ",", "؛", ";", ":"}
-_ASIDE_OPENERS = ("بعد", "قبل", "سبق", "وسبق", "في", "وفي")
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def split_clauses(words: list[str], start: int, end: int, lex: Lexicon) -> tuple
             or opens_distribution(words, j, end)
         ):
             cuts.append(j)
-        elif words[j] in _ASIDE_OPENERS and j - 1 > cuts[-1]:
+        elif words[j] in lex.words.aside_openers and j - 1 > cuts[-1]:
             m = lex.cues["aside"].match_at(words, j)
             if m is not None:
                 cuts.append(j)

@@ -1,0 +1,165 @@
+"""The shape of every lexicon file, checked once at load.
+
+Why: the extractor's words are data (``data/*.yaml``) edited by analysts, and a misspelt key
+or a number written where a word list belongs used to surface as a KeyError deep in an
+article, or as silently missing matches. Every file is validated here when the lexicon is
+first loaded; a mistake stops start-up with the file and the key path at fault
+(``cues.yaml: rising.3: Input should be a valid string``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Words = list[Word]
+
+
+class LexiconError(ValueError):
+    """A lexicon file is missing, not YAML, or not of its schema."""
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActorsFile(_File):
+    actors: dict[str, Words]
+    organisations: list[str]
+    default_organisation: str
+
+
+class TriggersFile(_File):
+    roles: dict[str, Words]
+    events: dict[str, Words]
+    attack_verbs: Words
+    origin_words: Words
+    accuse_verbs: Words
+    accusation_objects: Words
+    attack_nouns: Words
+    transparent_words: Words
+    target_words: Words
+    partner_words: Words
+    patron_words: Words
+
+
+class CuesFile(_File):
+    tally: Words
+    cumulative: Words
+    superlatives: Words
+    tally_continuation: Words
+    single_event: Words
+    since: Words
+    background: Words
+    pluperfect: Words
+    generic: Words
+    breakdown: Words
+    aside: Words
+    rising: Words
+    no_casualties: Words
+    no_casualty_negations: Words
+    no_casualty_nouns: Words
+    no_casualty_blockers: Words
+    mixed_casualties: Words
+    connectives: Words
+    bare_connectives: Words
+    boilerplate: Words
+    period_units: Words
+    recent_since: Words
+    # article-level judgements (stream/extract/judge.py)
+    combined_counts: Words = Field(default_factory=list)
+    summary_scope: Words = Field(default_factory=list)
+    alternative_sources: Words = Field(default_factory=list)
+    earlier_count: Words = Field(default_factory=list)
+    subset_openers: Words = Field(default_factory=list)
+    next_day: Words = Field(default_factory=list)
+
+
+class NumbersFile(_File):
+    units: dict[str, int]
+    tens: dict[str, int]
+    hundreds: dict[str, int]
+    multipliers: dict[str, int]
+    vague: dict[str, int]
+    qualifiers_before: dict[str, Words]
+    qualifiers_after: dict[str, Words]
+    person_nouns: Words
+    dual_nouns: Words
+    added_persons: Words
+    added_openers: Words
+    companions: Words
+    companion_duals: Words
+    companion_groups: Words
+    singular_nouns: Words
+    non_casualty_after: Words
+    non_casualty_before: Words
+
+
+class DatesFile(_File):
+    months: dict[int, Words]
+    weekdays: dict[int, Words]
+    relative_days: dict[int, Words]
+    past_words: Words
+    current_words: Words
+
+
+class WordsFile(_File):
+    during_words: Words
+    dual_periods: Words
+    elapsed_links: Words
+    ago_units: Words
+    short_since_units: dict[str, int]
+    both_sides: Words
+    toll_openers: Words
+    actor_stops: Words
+    parted_verbs: Words
+    met_verbs: Words
+    killed_forms: Words
+    aircraft: Words
+    nationality: Words
+    ownership: Words
+    against: Words
+    relatives: Words
+    month_parts: dict[str, int]
+    year_words: Words
+    singular_verbs: Words
+    split_idiom_verbs: Words
+    province_words: Words
+    dual_province_words: Words
+    directions: Words
+    place_nouns: Words
+    away: Words
+    aside_openers: Words
+
+
+class PlaceEntry(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name_en: Word
+    aliases_ar: Words
+    kind: Word
+    admin1: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class PlacesFile(_File):
+    places: list[PlaceEntry]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate(name: str, raw: Any, model: type[M]) -> M:
+    """The file's content as its model, or a LexiconError naming the file and key path."""
+    if raw is None:
+        raise LexiconError(f"{name}: the file is empty")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise LexiconError(f"{name}: {where}: {first['msg']}{more}") from exc
