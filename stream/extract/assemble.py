@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import combinations
 
 from stream.extract.candidates import SPECIFIC_RANK, Candidate
 from stream.extract.casualties import Casualty
@@ -41,6 +40,8 @@ class Assembled:
     generic: bool
     zero: tuple[bool, bool] = (False, False)
     evidence_clauses: list[int] = field(default_factory=list)
+    #: figures read but not counted, each with why ("alternative", "superseded")
+    set_aside: list[tuple[Casualty, str]] = field(default_factory=list)
 
     def specific_places(self) -> set[str]:
         """Specific places named, bearings included ("غربي البوكمال" still names the area)."""
@@ -90,6 +91,21 @@ def _new(c: Candidate) -> Assembled:
     return inc
 
 
+def _set_aside(inc: Assembled, cas: Casualty, sides: set[str]) -> str | None:
+    """Why a figure is not counted in this incident, if it is not: another source's
+    figure for the same dead (an alternative), or an earlier count of them (superseded).
+    A figure for another side is never set aside: each side's dead add up."""
+    so_far = inc.total(cas.role)
+    if not so_far or cas.rising:
+        return None
+    same_dead = not cas.actor or not sides or bool(sides & {"", cas.actor})
+    if cas.alternative and same_dead:
+        return "alternative"
+    if cas.earlier and same_dead and cas.value <= so_far:
+        return "superseded"
+    return None
+
+
 def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> None:
     _replace_rounded(inc, casualties)
     for cas in casualties:
@@ -99,6 +115,10 @@ def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> N
         sides = {k[1] for k in inc.tolls if k[0] == cas.role}
         sides |= {e.actor or "" for e in inc.extra if e.role == cas.role}
         one_side = not key[1] or sides <= {"", key[1]}
+        why = _set_aside(inc, cas, sides)
+        if why is not None:
+            inc.set_aside.append((cas, why))
+            continue
         if cas.rising and so_far and cas.value >= so_far and one_side:
             # "توفي عنصران …، ليرتفع عدد القتلى في الهجوم إلى خمسة": the risen figure is the
             # whole toll (of every side, or of the only side counted); the counts before it
@@ -182,6 +202,25 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
     incidents: list[Assembled] = []
     for c in candidates:
         open_ones = [i for i in incidents if not i.aside and not i.background]
+        if c.casualties and all(x.alternative or x.earlier for x in c.casualties) and not (
+            c.aside or c.background or c.new_event
+        ):
+            # "في المقابل، نقلت رويترز … وقتلوا 9 جنود": another source on the dead of the
+            # incident just told, not a further incident
+            told = next(
+                (
+                    i
+                    for i in reversed(open_ones)
+                    if i.has_toll() and _compatible(doc, i, c, placeless=True)
+                ),
+                None,
+            )
+            if told is not None:
+                _merge(doc, told, c, adopt_place=False)
+                continue
+        if c.new_event:
+            incidents.append(_new(c))  # "وفي اليوم التالي، هاجم مسلحون …": another event
+            continue
         if c.aside or c.background:
             if not c.places and incidents:
                 # "وكانت البلدة ذاتها قد شهدت …": the place told just before
@@ -250,26 +289,6 @@ def _keep(inc: Assembled) -> bool:
     if not inc.places and not inc.has_toll():
         return False
     return not (len(inc.admin1s()) >= 3 and not inc.has_toll())
-
-
-def drop_sums(incidents: list[Assembled]) -> list[Assembled]:
-    """A toll equal to the sum of two or more other incidents' tolls retells them."""
-    live = [i for i in incidents if not i.background]
-    drop: set[int] = set()
-    for inc in live:
-        total = inc.total("killed")
-        if total is None or (inc.specific_places() and len(inc.admin1s()) < 2):
-            continue
-        others = [o.total("killed") for o in live if o is not inc and id(o) not in drop]
-        values = [v for v in others if v]
-        found = any(
-            sum(combo) == total
-            for size in range(2, min(len(values), 4) + 1)
-            for combo in combinations(values, size)
-        )
-        if found:
-            drop.add(id(inc))
-    return [i for i in incidents if id(i) not in drop]
 
 
 def qualifier(inc: Assembled, role: str) -> str | None:

@@ -49,6 +49,7 @@ class Candidate:
     rising: bool = False
     zero: tuple[bool, bool] = (False, False)  # said: nobody killed / nobody injured
     anaphoric: bool = False  # only definite single-event words ("العبوة", "الاعتداء"): told before
+    new_event: bool = False  # "وفي اليوم التالي …": another event, which later sentences may go on
 
 
 
@@ -297,6 +298,7 @@ def read_sentence(
                 events=events,
                 background=background,
                 aside=any(doc.has_cue("aside", c.start, c.end) for c in spans),
+                new_event=any(doc.has_cue("next_day", c.start, c.end) for c in spans),
                 generic=generic,
                 rising=any(doc.has_cue("rising", c.start, c.end) for c in spans),
                 anaphoric=not cas and (claim or _anaphoric(doc, spans)),

@@ -11,7 +11,7 @@ Parts: after "هم/بينهم/من ضمنهم" the numbers break down the one be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stream.extract.document import PUNCT, Document
 from stream.extract.lexicon import Lexicon, Match, prefix_forms
@@ -28,6 +28,10 @@ class Casualty:
     clause: int
     part: bool
     rising: bool = False  # "ليرتفع عدد القتلى إلى 5": the whole current toll, not one more count
+    #: told on another source's word ("في حين أفاد مصدر طبي …", the perpetrator's claim)
+    alternative: bool = False
+    #: an earlier count ("وكان المرصد قد أحصى في اليوم الأول …"): superseded by a later one
+    earlier: bool = False
 
     @property
     def value(self) -> int:
@@ -287,12 +291,49 @@ def _share_of(doc: Document, q: Quantity, start: int, found: list[Casualty]) -> 
     return heads[-1].role if heads else None
 
 
+def combined_count(doc: Document, q: Quantity) -> bool:
+    """ "مقتل وإصابة 19", "ارتفع عدد القتلى والجرحى إلى 25": dead and wounded counted
+    together, a few words before the number with no other number or stop between."""
+    for m in doc.within(doc.cues["combined_counts"], max(0, q.start - 7), q.start):
+        if _no_break(doc, m.end - 1, q.start):
+            return True
+    return False
+
+
+def _cue_before(doc: Document, group: str, q: Quantity, sentence_start: int) -> bool:
+    """A cue of ``group`` earlier in the number's clause, or opening its sentence."""
+    c = doc.clauses[doc.clause_of(q.start)]
+    if doc.within(doc.cues[group], c.start, q.start):
+        return True
+    return bool(doc.within(doc.cues[group], sentence_start, min(sentence_start + 4, q.start)))
+
+
+def _alternative(doc: Document, q: Quantity, sentence_start: int) -> bool:
+    """Told on another source's word: the official figure beside the monitor's, a
+    perpetrator's claim beside the reported toll ("في حين أفاد مصدر طبي …", "زعم التنظيم")."""
+    return _cue_before(doc, "alternative_sources", q, sentence_start)
+
+
+def _earlier(doc: Document, q: Quantity, sentence_start: int) -> bool:
+    """An earlier count of the same dead ("الحصيلة الأولية", "في اليوم الأول", "بعدما كانت")."""
+    return _cue_before(doc, "earlier_count", q, sentence_start)
+
+
+def _subset(doc: Document, q: Quantity) -> bool:
+    """ "ومن بين القتلى 10 من حزب الله": a breakdown of a count told before."""
+    return any(
+        m.end in (q.start, q.start - 1) for m in doc.around(doc.cues["subset_openers"], q.start)
+    )
+
+
 def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
     out: list[Casualty] = []
     for s in doc.sentences:
         span = (s.start, s.end)
         for q in doc.within(doc.quantities, s.start, s.end):
             clause = doc.clause_of(q.start)
+            if combined_count(doc, q):
+                continue
             role = _role(doc, q, clause, span, lex) or _share_of(doc, q, s.start, out)
             if role is None:
                 continue
@@ -302,8 +343,10 @@ def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
                     role,
                     _actor(doc, q, clause, span, lex),
                     clause,
-                    False,
+                    _subset(doc, q),
                     rising=_after_rising(doc, q, lex),
+                    alternative=_alternative(doc, q, s.start),
+                    earlier=_earlier(doc, q, s.start),
                 )
             )
     return _mark_parts(doc, out, lex)
@@ -338,7 +381,8 @@ def _mark_parts(doc: Document, found: list[Casualty], lex: Lexicon) -> list[Casu
             and cas.role in ("killed", "executed")
         )
         is_part = (
-            right_after
+            cas.part
+            or right_after
             or within_rising
             or (
                 first_end is not None
@@ -348,5 +392,5 @@ def _mark_parts(doc: Document, found: list[Casualty], lex: Lexicon) -> list[Casu
         )
         if not is_part and cas.clause not in main_end:
             main_end[cas.clause] = cas.q.end
-        out.append(Casualty(cas.q, cas.role, cas.actor, cas.clause, is_part, cas.rising))
+        out.append(replace(cas, part=is_part))
     return out

@@ -160,7 +160,13 @@ def _scan(lex: Lexicon) -> PhraseScan:
     entry = _SCANS.get(id(lex))
     if entry is None or entry[0] is not lex:
         scan = PhraseScan(
-            {**lex.cues, " roles": lex.roles, " events": lex.events, " breakdown": lex.breakdown}
+            {
+                **lex.cues,
+                **lex.judge,
+                " roles": lex.roles,
+                " events": lex.events,
+                " breakdown": lex.breakdown,
+            }
         )
         entry = _SCANS[id(lex)] = (lex, scan)
     return entry[1]

@@ -9,11 +9,12 @@ from datetime import date
 
 from marsad.records import Article, Extraction, Incident, Location, Tally
 from stream.extract.actors import ATTACKERS, find_actors
-from stream.extract.assemble import Assembled, assemble, choose_place, drop_sums, qualifier
+from stream.extract.assemble import Assembled, assemble, choose_place, qualifier
 from stream.extract.candidates import Candidate, TallyFigure, read_all
 from stream.extract.casualties import find_casualties
 from stream.extract.classify import event_type, sides
 from stream.extract.document import Document, read
+from stream.extract.judge import judge
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
 from stream.extract.segment import tokenize
@@ -112,16 +113,17 @@ def extract_article(article: Article) -> Extraction:
     anchor = _anchor(article)
     doc = read(article.text, anchor, lex)
     candidates, tally_figures = _read_all(doc, lex)
-    assembled = drop_sums(assemble(doc, candidates))
+    judged = judge(doc, assemble(doc, candidates))
+    tally_figures = [*tally_figures, *judged.tallies]
     prior = headline_attacker(article.title, lex)
-    if not assembled and not tally_figures and article.title:
+    if not judged.incidents and not tally_figures and article.title:
         # a headline-only item: read the headline as the report
         tdoc = read(article.title, anchor, lex)
         tcands, _ = _read_all(tdoc, lex)
-        titled = drop_sums(assemble(tdoc, tcands))
+        titled = judge(tdoc, assemble(tdoc, tcands)).incidents
         incidents = [_incident(tdoc, inc, prior) for inc in titled]
     else:
-        incidents = [_incident(doc, inc, prior) for inc in assembled]
+        incidents = [_incident(doc, inc, prior) for inc in judged.incidents]
     return Extraction(
         id=article.id,
         incidents=incidents,

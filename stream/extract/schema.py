@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Words = list[Word]
@@ -69,12 +69,12 @@ class CuesFile(_File):
     period_units: Words
     recent_since: Words
     # article-level judgements (stream/extract/judge.py)
-    combined_counts: Words = Field(default_factory=list)
-    summary_scope: Words = Field(default_factory=list)
-    alternative_sources: Words = Field(default_factory=list)
-    earlier_count: Words = Field(default_factory=list)
-    subset_openers: Words = Field(default_factory=list)
-    next_day: Words = Field(default_factory=list)
+    combined_counts: Words
+    summary_scope: Words
+    alternative_sources: Words
+    earlier_count: Words
+    subset_openers: Words
+    next_day: Words
 
 
 class NumbersFile(_File):

@@ -1,0 +1,102 @@
+"""Article-level judgements on assembled incidents: which are summaries of the others.
+
+Why a step of its own: a reporter often opens with the day's total ("قضى 11 مدنياً … جراء
+حملة قصف … على عدد من مدن وبلدات ريف إدلب") and then tells each strike with its own toll
+(7 in the market of Ariha, 3 in Hazarin, 1 in Maarat Harma). Read sentence by sentence the
+lead is one more incident, and the largest one: a false alert of exactly the kind Marsad
+exists to prevent. Only the whole article shows that it sums the others, so the judgement is
+made here, after assembly, and each figure it moves keeps the reason.
+
+Rules, each general:
+
+* **A sum.** A toll equal to the sum of two or more other incidents' tolls retells them.
+* **A summary lead.** A toll told over a wide scope (no specific place, or three or more,
+  or a scope word: "عدد من", "مناطق", "حملة", "منذ صباح اليوم") is the total of two or more
+  incidents told after it with their own specific places inside that scope when their tolls make up
+  at least half of it and do not exceed it (reports itemize most of a day's dead, not all).
+Both become tallies (day totals), never incidents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+from stream.extract.assemble import Assembled
+from stream.extract.candidates import TallyFigure
+from stream.extract.document import Document
+
+
+@dataclass(frozen=True)
+class Judged:
+    incidents: list[Assembled]
+    tallies: list[TallyFigure]
+    reasons: list[str]
+
+
+def _is_sum(total: int, values: list[int]) -> bool:
+    return any(
+        sum(combo) == total
+        for size in range(2, min(len(values), 4) + 1)
+        for combo in combinations(values, size)
+    )
+
+
+def _wide_scope(doc: Document, inc: Assembled) -> bool:
+    """No specific place, three or more, or a scope word ("عدد من", "حملة", "مناطق")."""
+    if len(inc.specific_places()) >= 3 or not inc.specific_places():
+        return True
+    return any(
+        doc.has_cue("summary_scope", doc.clauses[ci].start, doc.clauses[ci].end)
+        for ci in inc.clauses
+    )
+
+
+def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> str | None:
+    """Why this incident's toll is the total of others told in the article, if it is."""
+    total = inc.total("killed")
+    if not total:
+        return None
+    others = [o for o in live if o is not inc]
+    values = [v for o in others if (v := o.total("killed"))]
+    broad = not inc.specific_places() or len(inc.admin1s()) >= 2
+    if broad and _is_sum(total, values):
+        return f"killed {total} is the sum of other incidents' tolls"
+    mine = inc.admin1s()
+    placed = [
+        v
+        for o in others
+        if o.specific_places()
+        and min(o.clauses) > min(inc.clauses)  # a lead sums what it goes on to tell
+        and (v := o.total("killed"))
+        and v <= total
+        and (not inc.specific_places() or o.admin1s() <= mine)
+    ]
+    if (
+        len(placed) >= 2
+        and total / 2 <= sum(placed) <= total
+        and _wide_scope(doc, inc)
+    ):
+        return f"killed {total} covers several places and sums incidents told with their own"
+    return None
+
+
+def judge(doc: Document, incidents: list[Assembled]) -> Judged:
+    live = [i for i in incidents if not i.background]
+    kept: list[Assembled] = []
+    tallies: list[TallyFigure] = []
+    reasons: list[str] = []
+    summarised: set[int] = set()
+    for inc in live:
+        why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])
+        if why is not None:
+            summarised.add(id(inc))
+            reasons.append(why)
+            tallies.extend(
+                TallyFigure(cas, None, cas.clause)
+                for cas in inc.figures("killed") + inc.figures("injured")
+            )
+    for inc in incidents:
+        if id(inc) not in summarised:
+            kept.append(inc)
+    return Judged(kept, tallies, reasons)
