@@ -14,13 +14,19 @@ from pathlib import Path
 ACTORS = {"ISIS", "SYRIAN_GOV", "IRAN_BACKED", "RUSSIA", "SDF", "COALITION", "TURKEY",
           "IRAQ_GOV", "OPPOSITION", "HTS", "ISRAEL", "CIVILIANS", "UNKNOWN"}
 EVENTS = {
-    "Battles": {"Armed clash", "Government regains territory", "Non-state actor overtakes territory"},
-    "Explosions/Remote violence": {"Air/drone strike", "Suicide bomb", "Shelling/artillery/missile attack",
-                                   "Remote explosive/landmine/IED", "Grenade"},
+    "Battles": {
+        "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
+    },
+    "Explosions/Remote violence": {
+        "Air/drone strike", "Suicide bomb", "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED", "Grenade",
+    },
     "Violence against civilians": {"Attack", "Abduction/forced disappearance"},
-    "Strategic developments": {"Arrests", "Looting/property destruction", "Other", "Disrupted weapons use",
-                               "Headquarters or base established", "Change to group/activity",
-                               "Agreement", "Non-violent transfer of territory"},
+    "Strategic developments": {
+        "Arrests", "Looting/property destruction", "Other", "Disrupted weapons use",
+        "Headquarters or base established", "Change to group/activity", "Agreement",
+        "Non-violent transfer of territory",
+    },
 }
 CATEGORIES = {"single", "rising", "multi", "tally", "negative"}
 ADMIN = re.compile(r"^(SY|IQ|LB|TR|JO|IL|PS)-[A-Z0-9]{1,3}$")
