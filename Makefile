@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 JARS   := $(BIN)/marsad kafka fetch
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint unit integration demo bench drills clean kafka-stop
+.PHONY: setup run test lint eval-gate unit integration demo bench drills clean kafka-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/marsad up
 
-## The whole suite: lint, types, unit, integration, end-to-end and drills (real local broker).
-test: setup lint
+## The whole suite: lint, types, the extraction gate, unit, integration, end-to-end and drills.
+test: setup lint eval-gate
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+## Extraction figures on the frozen gold sets may not fall below tests/fixtures/eval_baseline.json.
+eval-gate: $(STAMP)
+	$(BIN)/marsad eval --gate tests/fixtures/eval_baseline.json --quiet
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -32,6 +32,8 @@ from stream.extract.places import PlaceMention
 from stream.extract.segment import Clause, opens_distribution
 
 SPECIFIC_RANK = 3  # district or finer
+#: an event dated explicitly more than this many days before the report is recalled, not news
+RECALL_DAYS = 3
 
 
 @dataclass
@@ -267,7 +269,8 @@ def read_sentence(
         ]
         when = dates[0].value if dates else None
         explicit_old = any(
-            d.kind in ("absolute", "month", "year") and old(d.value, doc.anchor, 7) for d in dates
+            d.kind in ("absolute", "month", "year") and old(d.value, doc.anchor, RECALL_DAYS)
+            for d in dates
         )
         background = (
             any(doc.has_cue("background", c.start, c.end) for c in spans)

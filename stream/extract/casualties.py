@@ -188,8 +188,19 @@ def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     )
 
 
+def _after_place_name(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """ "السويداء 24", "دير الزور 24": digits glued to a place name name an outlet or a
+    road, not a count, unless a person noun follows ("في درعا 3 أشخاص")."""
+    if q.kind != "digit":
+        return False
+    placed = any(p.end == q.start for p in doc.around(doc.places, q.start))
+    return placed and not _person_after(doc, q, lex)
+
+
 def _is_label(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     words = doc.words
+    if _after_place_name(doc, q, lex):
+        return True
     prev = words[q.start - 1] if q.start > 0 else ""
     if (
         q.kind == "word"
@@ -291,11 +302,21 @@ def _share_of(doc: Document, q: Quantity, start: int, found: list[Casualty]) -> 
     return heads[-1].role if heads else None
 
 
-def combined_count(doc: Document, q: Quantity) -> bool:
-    """ "مقتل وإصابة 19", "ارتفع عدد القتلى والجرحى إلى 25": dead and wounded counted
-    together, a few words before the number with no other number or stop between."""
+def combined_count(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """Dead and wounded counted together: "مقتل وإصابة 19" (a few words before, no other
+    number or stop between), "ارتفع عدد القتلى والجرحى … إلى 23" (the rising count names
+    both), "37 شهيداً وجريحاً" (a killed noun and an injured noun joined after it)."""
     for m in doc.within(doc.cues["combined_counts"], max(0, q.start - 7), q.start):
         if _no_break(doc, m.end - 1, q.start):
+            return True
+    if _after_rising(doc, q, lex):
+        rising = [r for r in doc.within(doc.cues["rising"], max(0, q.start - 16), q.start)]
+        if rising and doc.within(doc.cues["combined_counts"], rising[-1].start, q.start):
+            return True
+    nxt = [r for r in doc.around(doc.roles, q.end) if r.start == q.end]
+    if nxt and nxt[0].value == "killed":
+        joined = [r for r in doc.around(doc.roles, nxt[0].end) if r.start == nxt[0].end]
+        if joined and joined[0].value == "injured" and doc.words[joined[0].start].startswith("و"):
             return True
     return False
 
@@ -332,7 +353,7 @@ def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
         span = (s.start, s.end)
         for q in doc.within(doc.quantities, s.start, s.end):
             clause = doc.clause_of(q.start)
-            if combined_count(doc, q):
+            if combined_count(doc, q, lex):
                 continue
             role = _role(doc, q, clause, span, lex) or _share_of(doc, q, s.start, out)
             if role is None:

@@ -30,6 +30,23 @@ def _year(words: list[str], i: int) -> int | None:
     return None
 
 
+def _numeric_date(words: list[str], i: int) -> tuple[int, date] | None:
+    """ "1/4/2024" (day/month/year, as Arabic reports write it) or "2024-04-01"."""
+    if i + 4 >= len(words) or not words[i].isdigit():
+        return None
+    a, sep, b, sep2, c = words[i : i + 5]
+    if sep != sep2 or sep not in ("/", "-") or not (b.isdigit() and c.isdigit()):
+        return None
+    if len(words[i]) == 4:
+        year, month, day = int(words[i]), int(b), int(c)
+    elif len(c) == 4:
+        day, month, year = int(a), int(b), int(c)
+    else:
+        return None
+    value = _safe_date(year, month, day) if 1 <= month <= 12 and 1 <= day <= 31 else None
+    return (i + 5, value) if value is not None else None
+
+
 def _infer_year(month: int, day: int, anchor: date | None) -> int | None:
     if anchor is None:
         return None
@@ -95,6 +112,14 @@ def find_dates(words: list[str], lex: Lexicon, anchor: date | None) -> list[Date
     i = 0
     while i < n:
         tok = words[i]
+        numeric = _numeric_date(words, i)
+        if numeric is not None:
+            end, value = numeric
+            if out and out[-1].kind == "weekday" and out[-1].end == i:
+                out.pop()  # "الاثنين 1/4/2024": the written date, not the weekday's guess
+            out.append(DateMention(i, end, value, "absolute"))
+            i = end
+            continue
         # day + month
         if tok.isdigit() and 1 <= int(tok) <= 31 and len(tok) <= 2:
             j = i + 1

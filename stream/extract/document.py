@@ -93,6 +93,12 @@ def _singulars(
     starts = {q.start for q in found}
     extra: list[Quantity] = []
 
+    def singular(word: str) -> bool:
+        """ "عنصر", and with the article "المواطن", "الشاب" (a named victim follows)."""
+        return word in lex.singular_nouns or (
+            word.startswith("ال") and word[2:] in lex.singular_nouns
+        )
+
     def add_one(j: int) -> None:
         """One person, and the kin who share their fate ("… وابنه", "مع مرافقه",
         "وطفلاها", "وزوجته وأطفالهما الثلاثة")."""
@@ -106,6 +112,8 @@ def _singulars(
             joined = word.startswith("و") or words[k - 1] == "مع"
             if joined and bare in lex.companions:
                 extra.append(Quantity(k, k + 1, 1, "singular", None))
+            elif words[k - 1] == "مع" and singular(word):
+                extra.append(Quantity(k, k + 1, 1, "singular", None))  # "مع شخص آخر"
             elif joined and bare in lex.companion_duals:
                 extra.append(Quantity(k, k + 1, 2, "singular", None))
             elif joined and bare in lex.companion_groups and k + 1 < len(words):
@@ -120,13 +128,13 @@ def _singulars(
 
     for m in roles:
         j = m.end
-        if j < len(words) and words[j] in lex.singular_nouns and not {j, j + 1} & starts:
+        if j < len(words) and singular(words[j]) and not {j, j + 1} & starts:
             add_one(j)
     # "وكان عنصر من قسد قد قتل …", "شاب يقتل برصاص …": a singular noun, then the verb
     role_starts = {m.start for m in roles}
     role_ends = {m.end for m in roles}
     for j, word in enumerate(words):
-        if word not in lex.singular_nouns or {j, j - 1} & starts:
+        if not singular(word) or {j, j - 1} & starts:
             continue
         if j > 0 and (words[j - 1].isdigit() or j in role_ends):
             continue
