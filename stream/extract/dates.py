@@ -114,11 +114,11 @@ def find_dates(words: list[str], lex: Lexicon, anchor: date | None) -> list[Date
         tok = words[i]
         numeric = _numeric_date(words, i)
         if numeric is not None:
-            end, value = numeric
+            numeric_end, written = numeric
             if out and out[-1].kind == "weekday" and out[-1].end == i:
                 out.pop()  # "الاثنين 1/4/2024": the written date, not the weekday's guess
-            out.append(DateMention(i, end, value, "absolute"))
-            i = end
+            out.append(DateMention(i, numeric_end, written, "absolute"))
+            i = numeric_end
             continue
         # day + month
         if tok.isdigit() and 1 <= int(tok) <= 31 and len(tok) <= 2:
