@@ -216,7 +216,9 @@ def read_sentence(
     )
     if in_tally and not has_specific and not sentence_dates:
         tally_flags = dict.fromkeys(clause_ids, True)
-    had_tally = any(tally_flags.values())
+    # a period told without a figure ("استهدفت … 109 مرات منذ بدء الحرب") still colours the
+    # sentences after it ("وأضاف أن تلك الضربات تسببت بمقتل 287 عسكرياً")
+    had_tally = any(tally_flags.values()) or any(period.values())
 
     tallies = [
         TallyFigure(cas, since, cas.clause)

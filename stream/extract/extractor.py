@@ -113,14 +113,14 @@ def extract_article(article: Article) -> Extraction:
     anchor = _anchor(article)
     doc = read(article.text, anchor, lex)
     candidates, tally_figures = _read_all(doc, lex)
-    judged = judge(doc, assemble(doc, candidates))
+    judged = judge(doc, assemble(doc, candidates), tally_figures)
     tally_figures = [*tally_figures, *judged.tallies]
     prior = headline_attacker(article.title, lex)
     if not judged.incidents and not tally_figures and article.title:
         # a headline-only item: read the headline as the report
         tdoc = read(article.title, anchor, lex)
         tcands, _ = _read_all(tdoc, lex)
-        titled = judge(tdoc, assemble(tdoc, tcands)).incidents
+        titled = judge(tdoc, assemble(tdoc, tcands), []).incidents
         incidents = [_incident(tdoc, inc, prior) for inc in titled]
     else:
         incidents = [_incident(doc, inc, prior) for inc in judged.incidents]

@@ -14,7 +14,9 @@ Rules, each general:
   or a scope word: "عدد من", "مناطق", "حملة", "منذ صباح اليوم") is the total of two or more
   incidents told after it with their own specific places inside that scope when their tolls make up
   at least half of it and do not exceed it (reports itemize most of a day's dead, not all).
-Both become tallies (day totals), never incidents.
+* **A period report.** In a report whose first sentence is a period total (a monthly or
+  yearly report), a figure told with no place at all is a breakdown of that total.
+All become tallies, never incidents.
 """
 
 from __future__ import annotations
@@ -81,12 +83,31 @@ def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> s
     return None
 
 
-def judge(doc: Document, incidents: list[Assembled]) -> Judged:
+def opens_with_a_tally(doc: Document, tallies: list[TallyFigure]) -> bool:
+    """The report's first sentence is a period total (a monthly or yearly report)."""
+    if not doc.sentences:
+        return False
+    first = doc.sentences[0]
+    return any(doc.clause_sentence[t.clause] == first.index for t in tallies)
+
+
+def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyFigure]) -> Judged:
     live = [i for i in incidents if not i.background]
     kept: list[Assembled] = []
     tallies: list[TallyFigure] = []
     reasons: list[str] = []
     summarised: set[int] = set()
+    if opens_with_a_tally(doc, tallies_so_far):
+        for inc in incidents:
+            if not inc.places and inc.has_toll():
+                # "وبحسب التقرير، قتلت قوات النظام 78 مدنياً": a breakdown of the period
+                summarised.add(id(inc))
+                reasons.append("a figure with no place in a report that opens with a period total")
+                tallies.extend(
+                    TallyFigure(cas, None, cas.clause)
+                    for cas in inc.figures("killed") + inc.figures("injured")
+                )
+    live = [i for i in live if id(i) not in summarised]
     for inc in live:
         why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])
         if why is not None:

@@ -102,8 +102,14 @@ def find_quantities(words: list[str], lex: Lexicon) -> list[Quantity]:
         if value is not None:
             end = i + 1
             if end < n and words[end] in lex.multipliers:
-                value *= lex.multipliers[words[end]]
+                mult = lex.multipliers[words[end]]
+                value *= mult
                 end += 1
+                # "3 آلاف و364": the remainder after the thousands
+                rest = _digit_value(words[end + 1]) if end + 1 < n and words[end] == "و" else None
+                if rest is not None and rest < mult:
+                    value += rest
+                    end += 2
             out.append(Quantity(i, end, value, "digit", _qualifier(words, i, end, lex)))
             i = end
             continue

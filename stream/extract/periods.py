@@ -109,11 +109,21 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
             since_date = next(
                 (d.value for d in doc.within(doc.dates, c.start, c.end) if d.value), None
             )
-    if _period_after_during(doc, c, lex):
+    if _period_after_during(doc, c, lex) or _during_named_period(doc, c, lex):
         tally = True
     return tally, since_date
 
 
+def _during_named_period(doc: Document, c: Clause, lex: Lexicon) -> bool:
+    """ "خلال آذار الماضي", "خلال شهر آب", "خلال عام 2019": a whole month or year."""
+    words = doc.words
+    for k in range(c.start, c.end - 1):
+        if words[k] not in lex.words.during_words:
+            continue
+        ahead = doc.within(doc.dates, k + 1, k + 4)
+        if any(d.kind in ("month", "year") for d in ahead):
+            return True
+    return False
 
 
 def old(d: date | None, anchor: date | None, days: int) -> bool:
