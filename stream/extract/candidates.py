@@ -191,7 +191,10 @@ def read_sentence(
     casualties: list[Casualty],
     in_tally: bool,
     lex: Lexicon,
+    after_event: bool = False,
 ) -> _SentenceReading:
+    """``after_event``: an armed event was told before, so a toll with no event word of its
+    own ("إذ تشير حصيلة أولية إلى سبعة قتلى") goes on telling it."""
     s = doc.sentences[s_index]
     if _is_boilerplate(doc, s.start, s.end, lex):
         return _SentenceReading([], [], False)
@@ -289,7 +292,10 @@ def read_sentence(
             if not cas and not any(v for k, v in events.items() if k != "killing"):
                 continue
             signal = events or _event_counts(doc, clause_ids)  # the sentence's event words
-            if not _conflict_signal(doc, signal, actors, s.start, s.end):
+            placeless = not places
+            if not _conflict_signal(doc, signal, actors, s.start, s.end) and not (
+                after_event and placeless and cas
+            ):
                 continue  # deaths in an earthquake or a road accident are not conflict events
         candidates.append(
             Candidate(
@@ -350,7 +356,9 @@ def read_all(doc: Document, casualties: list[Casualty], lex: Lexicon) -> tuple[
     for s in doc.sentences:
         clause_ids = by_sentence.get(s.index, [])
         mine = cas_by_sentence.get(s.index, [])
-        reading = read_sentence(doc, s.index, clause_ids, mine, in_tally, lex)
+        reading = read_sentence(
+            doc, s.index, clause_ids, mine, in_tally, lex, after_event=bool(candidates)
+        )
         candidates.extend(reading.candidates)
         tallies.extend(reading.tallies)
         if reading.had_tally:

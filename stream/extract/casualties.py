@@ -77,7 +77,21 @@ def _person_after(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     return any(a.start == i for a in doc.around(doc.actors, i))
 
 
+def _split_idiom(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """ "فقد مدنيان حياتهما", "لقي 3 عمال حتفهم": verb, subject with its count, object."""
+    words = doc.words
+    verb = q.start - 1
+    if verb < 0 or words[verb] not in lex.words.life_verbs:
+        return False
+    return any(
+        words[k] in lex.words.life_objects and _no_break(doc, q.end - 1, k)
+        for k in range(q.end, min(q.end + 5, len(words)))
+    )
+
+
 def _attached_role(doc: Document, q: Quantity, lex: Lexicon) -> str | None:
+    if _split_idiom(doc, q, lex):
+        return "killed"
     if q.kind == "dual":
         itself = [r for r in doc.around(doc.roles, q.start) if r.start == q.start]
         if itself:

@@ -107,13 +107,18 @@ def _singulars(
         while k < min(j + 11, len(words)):
             word = words[k]
             if word in PUNCT:
+                nxt = words[k + 1] if k + 1 < len(words) else ""
+                if word in ("،", ",") and nxt.startswith("و") and singular(nxt[1:]):
+                    k += 1  # "… ليمان شويش، وعضو المجلس فرات توما": one more named victim
+                    continue
                 break
             bare = word[1:] if word.startswith("و") else word
             joined = word.startswith("و") or words[k - 1] == "مع"
             if joined and bare in lex.companions:
                 extra.append(Quantity(k, k + 1, 1, "singular", None))
-            elif words[k - 1] == "مع" and singular(word):
-                extra.append(Quantity(k, k + 1, 1, "singular", None))  # "مع شخص آخر"
+            elif joined and k not in starts and singular(bare if word.startswith("و") else word):
+                # "مع شخص آخر", "شاب وطفل", "وعضو المجلس …": one more person
+                extra.append(Quantity(k, k + 1, 1, "singular", None))
             elif joined and bare in lex.companion_duals:
                 extra.append(Quantity(k, k + 1, 2, "singular", None))
             elif joined and bare in lex.companion_groups and k + 1 < len(words):

@@ -273,6 +273,8 @@ class WordGroups:
     actor_stops: frozenset[str]
     parted_verbs: frozenset[str]
     met_verbs: frozenset[str]
+    life_verbs: frozenset[str]
+    life_objects: frozenset[str]
     killed_forms: frozenset[str]
     aircraft: frozenset[str]
     nationality: frozenset[str]

@@ -116,6 +116,8 @@ class WordsFile(_File):
     actor_stops: Words
     parted_verbs: Words
     met_verbs: Words
+    life_verbs: Words
+    life_objects: Words
     killed_forms: Words
     aircraft: Words
     nationality: Words
