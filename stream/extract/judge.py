@@ -14,6 +14,8 @@ Rules, each general:
   or a scope word: "عدد من", "مناطق", "حملة", "منذ صباح اليوم") is the total of two or more
   incidents told after it with their own specific places inside that scope when their tolls make up
   at least half of it and do not exceed it (reports itemize most of a day's dead, not all).
+* **A retold total.** A toll with no specific place equal to a period total of the same
+  article is that total told again.
 * **A period report.** In a report whose first sentence is a period total (a monthly or
   yearly report), a figure told with no place at all is a breakdown of that total.
 All become tallies, never incidents.
@@ -83,12 +85,18 @@ def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> s
     return None
 
 
-def opens_with_a_tally(doc: Document, tallies: list[TallyFigure]) -> bool:
-    """The report's first sentence is a period total (a monthly or yearly report)."""
-    if not doc.sentences:
+def opens_with_a_tally(
+    doc: Document, tallies: list[TallyFigure], incidents: list[Assembled]
+) -> bool:
+    """The report's first figure is a period total (a monthly or yearly report): the
+    earliest tally comes before every incident's first clause."""
+    if not tallies:
         return False
-    first = doc.sentences[0]
-    return any(doc.clause_sentence[t.clause] == first.index for t in tallies)
+    first_tally = min(t.clause for t in tallies)
+    firsts = [
+        min(c.clause for c in [*i.tolls.values(), *i.extra]) for i in incidents if i.has_toll()
+    ]
+    return not firsts or first_tally < min(firsts)
 
 
 def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyFigure]) -> Judged:
@@ -97,7 +105,7 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
     tallies: list[TallyFigure] = []
     reasons: list[str] = []
     summarised: set[int] = set()
-    if opens_with_a_tally(doc, tallies_so_far):
+    if opens_with_a_tally(doc, tallies_so_far, incidents):
         for inc in incidents:
             if not inc.places and inc.has_toll():
                 # "وبحسب التقرير، قتلت قوات النظام 78 مدنياً": a breakdown of the period
@@ -107,6 +115,14 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
                     TallyFigure(cas, None, cas.clause)
                     for cas in inc.figures("killed") + inc.figures("injured")
                 )
+    told = {t.casualty.value for t in tallies_so_far if t.casualty.role in ("killed", "executed")}
+    for inc in incidents:
+        if id(inc) in summarised or inc.specific_places():
+            continue
+        if inc.total("killed") and inc.total("killed") in told:
+            # "وأفاد التقرير بأن المجازر أسفرت عن مقتل 2257": the period total retold
+            summarised.add(id(inc))
+            reasons.append(f"killed {inc.total('killed')} retells a period total of the article")
     live = [i for i in live if id(i) not in summarised]
     for inc in live:
         why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])

@@ -382,6 +382,7 @@ def lexicon() -> Lexicon:
         key: cues[key]
         for key in (
             "tally",
+            "period_report",
             "tally_continuation",
             "single_event",
             "since",

@@ -109,7 +109,10 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
             since_date = next(
                 (d.value for d in doc.within(doc.dates, c.start, c.end) if d.value), None
             )
-    if _period_after_during(doc, c, lex) or _during_named_period(doc, c, lex):
+    report = any(
+        m.start not in compared for m in doc.within(doc.cues["period_report"], c.start, c.end)
+    )
+    if report or _period_after_during(doc, c, lex) or _during_named_period(doc, c, lex):
         tally = True
     return tally, since_date
 

@@ -47,6 +47,7 @@ class TriggersFile(_File):
 
 class CuesFile(_File):
     tally: Words
+    period_report: Words
     cumulative: Words
     superlatives: Words
     tally_continuation: Words
