@@ -17,6 +17,7 @@ from stream.extract.normalize import norm
 
 ORG = "@ORG"
 ATTACKERS = "@ATK"  # "المهاجمين": whoever attacked
+STATE = "@STATE"  # "الشرطة", "القوات الأمنية": the state where it happened
 _STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
 
 
@@ -26,6 +27,8 @@ class ActorMention:
     end: int
     code: str
     role: str | None = None  # attacker | target | partner | None
+    #: named by a generic word ("الشرطة", "القوات الأمنية"): a state, not an armed side
+    generic: bool = False
 
 
 def _forms(word: str) -> set[str]:

@@ -171,7 +171,10 @@ def _merge(doc: Document, inc: Assembled, c: Candidate, *, adopt_place: bool) ->
 
 def _compatible(doc: Document, inc: Assembled, c: Candidate, *, placeless: bool = False) -> bool:
     a, b = _attackers(doc, inc.actors), _attackers(doc, c.actors)
-    if a and b and not (a & b):
+    struck_back = bool(c.casualties) and {x.actor for x in c.casualties} <= a
+    if a and b and not (a & b) and not (placeless and struck_back):
+        # "وأضاف أن قوات الأمن تمكنت من قتل 5 من عناصر داعش": the attacked side striking
+        # back at the attackers of the incident just told is the same clash
         return False
     if placeless:
         return True  # "في هذه الاشتباكات …", "وكانت الحصيلة الأولية …": the same event
@@ -267,16 +270,17 @@ def _only_broad(c: Candidate) -> bool:
 
 def _drop_restatements(inc: Assembled) -> None:
     """A figure equal to the sum of two or more others of the incident restates them
-    ("مقتل 12 … ومقتل 8 …، ليرتفع إلى 20")."""
+    ("مقتل 12 … ومقتل 8 …، ليرتفع إلى 20"; "قتل شخصان … استشهاد رجل وامرأة")."""
     for role in ("killed", "injured"):
         figures = inc.figures(role)
         if len(figures) < 3:
             continue
         for cas in figures:
-            rest = [f.value for f in figures if f is not cas]
-            if sum(rest) == cas.value:
+            rest = [f for f in figures if f is not cas]
+            if sum(f.value for f in rest) == cas.value:
                 inc.tolls = {k: v for k, v in inc.tolls.items() if v is not cas}
                 inc.extra = [e for e in inc.extra if e is not cas]
+                inc.set_aside.append((cas, "restatement"))
                 break
 
 

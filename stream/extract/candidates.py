@@ -121,13 +121,14 @@ def _new_toll_elsewhere(doc: Document, group: list[int], ci: int, counted: set[i
 def _conflict_signal(
     doc: Document, events: Counter[str], actors: list[int], start: int, end: int
 ) -> bool:
-    """An armed event word, or an armed party named in the sentence."""
+    """An armed event word, or an armed party named in the sentence (police named in a
+    road accident report are not one)."""
     if any(v for k, v in events.items() if k not in ("killing", "none")):
         return True
     armed = {"CIVILIANS", "UNKNOWN"}
-    return any(doc.actors[i].code not in armed for i in actors) or any(
-        a.code not in armed for a in doc.within(doc.actors, start, end)
-    )
+    return any(
+        doc.actors[i].code not in armed and not doc.actors[i].generic for i in actors
+    ) or any(a.code not in armed and not a.generic for a in doc.within(doc.actors, start, end))
 
 
 def _claim(doc: Document, spans: list[Clause], actors: list[int], cas: list[Casualty]) -> bool:

@@ -20,6 +20,10 @@ from stream.extract.numbers import Quantity
 _KILLED_FIRST = ("killed", "executed", "injured", "captured")
 
 
+#: how far (tokens) "ارتفاع حصيلة الهجوم … إلى 11" may put the rising word before "إلى"
+RISING_REACH = 20
+
+
 @dataclass(frozen=True)
 class Casualty:
     q: Quantity
@@ -197,8 +201,8 @@ def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     if i < 0 or doc.words[i] not in lex.words.toll_openers:
         return False
     return any(
-        i - 12 <= m.end <= i + 1 and _no_break(doc, m.end, i)
-        for m in doc.around(doc.cues["rising"], i)
+        i - RISING_REACH <= m.end <= i + 1 and _no_break(doc, m.end, i)
+        for m in doc.around(doc.cues["rising"], i, RISING_REACH + 4)
     )
 
 
@@ -297,6 +301,13 @@ def _actor(
         hit = next((a for a in doc.around(doc.actors, k) if a.start == k), None)
         if hit is not None and hit.role not in ("attacker", "partner"):
             return hit.code
+    if _after_rising(doc, q, lex):
+        # "ارتفع عدد قتلى قوات النظام إلى 9": the side named inside the rising phrase;
+        # "ليرتفع إلى 8 تعداد من قضوا": none named there, a risen total of every side
+        rising = doc.within(doc.cues["rising"], max(0, q.start - RISING_REACH), q.start)
+        inside = doc.within(doc.actors, rising[-1].end, q.start) if rising else []
+        named = [a for a in inside if a.role != "attacker"]
+        return named[-1].code if named else None
     before = [a for a in doc.within(doc.actors, sentence_span[0], q.start) if a.role != "attacker"]
     if before:
         return before[-1].code
@@ -355,10 +366,17 @@ def _earlier(doc: Document, q: Quantity, sentence_start: int) -> bool:
 
 
 def _subset(doc: Document, q: Quantity) -> bool:
-    """ "ومن بين القتلى 10 من حزب الله": a breakdown of a count told before."""
-    return any(
-        m.end in (q.start, q.start - 1) for m in doc.around(doc.cues["subset_openers"], q.start)
-    )
+    """ "ومن بين القتلى 10 من حزب الله", "3 من المصابين": a breakdown of a count told
+    before; "إحدى الجثث", "أحد الجرحى": one of the dead or wounded already counted."""
+    for m in doc.around(doc.cues["subset_openers"], q.start):
+        if m.end in (q.start, q.start - 1):
+            return True
+        if m.start == q.end and m.entry.startswith("من ال"):
+            return True  # "3 من المصابين حالتهم حرجة": three of the wounded
+    if q.value != 1 or q.kind != "word" or q.end >= len(doc.words):
+        return False
+    nxt = doc.words[q.end]
+    return nxt.startswith("ال") and any(r.start == q.end for r in doc.around(doc.roles, q.end))
 
 
 def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:

@@ -7,11 +7,12 @@ re-scanning text, so each lexicon is matched once per article.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol, TypeVar
 
-from stream.extract.actors import ActorMention, find_actors
+from stream.extract.actors import STATE, ActorMention, find_actors
 from stream.extract.dates import DateMention, find_dates
 from stream.extract.lexicon import Lexicon, Match, PhraseScan
 from stream.extract.normalize import NormText, normalize
@@ -185,6 +186,21 @@ def _scan(lex: Lexicon) -> PhraseScan:
     return entry[1]
 
 
+#: the state whose forces generic words ("الشرطة", "القوات الأمنية") name, by country
+_STATE_OF = {"SY": "SYRIAN_GOV", "IQ": "IRAQ_GOV"}
+
+
+def resolve_state(actors: list[ActorMention], places: list[PlaceMention]) -> list[ActorMention]:
+    """ "@STATE" (generic state forces) as the state of the country the report is about:
+    the country most of its places are in (Syria when none is named)."""
+    if not any(a.code == STATE for a in actors):
+        return actors
+    countries = Counter(p.place.admin1[:2] for p in places if p.place.admin1)
+    country = countries.most_common(1)[0][0] if countries else "SY"
+    code = _STATE_OF.get(country, "UNKNOWN")
+    return [replace(a, code=code, generic=True) if a.code == STATE else a for a in actors]
+
+
 def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
     nt = normalize(text)
     tokens = tokenize(nt.text)
@@ -197,6 +213,7 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
             clauses.append(c)
             clause_sentence.append(s.index)
     found = _scan(lex).find_all(words)
+    places = find_places(words)
     roles = found.pop(" roles")
     events = found.pop(" events")
     breakdown = found.pop(" breakdown")
@@ -208,8 +225,8 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
         clauses=clauses,
         clause_sentence=clause_sentence,
         anchor=anchor,
-        actors=find_actors(words, lex),
-        places=find_places(words),
+        actors=resolve_state(find_actors(words, lex), places),
+        places=places,
         dates=find_dates(words, lex, anchor),
         quantities=_singulars(words, roles, find_quantities(words, lex), lex),
         roles=roles,

@@ -49,10 +49,13 @@ def _evidence(doc: Document, inc: Assembled) -> tuple[str, tuple[int, int] | Non
     return " … ".join(p for p in parts if p), doc.original_span(first.start, last.end)
 
 
+DEAD = ("killed", "executed")
+
+
 def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
+    place = choose_place(inc)
     perp, targets = sides(doc, inc, prior)
     etype, sub = event_type(inc, targets, perp)
-    place = choose_place(inc)
     location = None
     if place is not None:
         p = place.place
@@ -60,8 +63,11 @@ def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
             name_ar=p.name_ar, name_en=p.name_en, admin1=p.admin1, lat=p.lat, lon=p.lon
         )
     by_actor: dict[str, int] = {}
-    for cas in [*inc.figures("killed"), *inc.figures("executed")]:
-        actor = perp if cas.actor == ATTACKERS else cas.actor
+    # a toll's side is the key it is counted under (a risen total takes the side it raises)
+    counted = [(side, cas) for (role, side), cas in inc.tolls.items() if role in DEAD]
+    counted += [(cas.actor or "", cas) for cas in inc.extra if cas.role in DEAD]
+    for side, cas in counted:
+        actor = perp if side == ATTACKERS else side
         if actor:
             by_actor[actor] = by_actor.get(actor, 0) + cas.value
     killed = _sum(inc.total("killed"), inc.total("executed"))
