@@ -304,10 +304,17 @@ def _actor(
     if _after_rising(doc, q, lex):
         # "ارتفع عدد قتلى قوات النظام إلى 9": the side named inside the rising phrase;
         # "ليرتفع إلى 8 تعداد من قضوا": none named there, a risen total of every side
+        # "ارتفع إلى 106 … عدد قتلى قوات النظام": or after it, right after a casualty noun
         rising = doc.within(doc.cues["rising"], max(0, q.start - RISING_REACH), q.start)
         inside = doc.within(doc.actors, rising[-1].end, q.start) if rising else []
         named = [a for a in inside if a.role != "attacker"]
-        return named[-1].code if named else None
+        if named:
+            return named[-1].code
+        for r in doc.within(doc.roles, q.end, c.end):
+            after = next((a for a in doc.around(doc.actors, r.end) if a.start == r.end), None)
+            if after is not None and after.role != "attacker":
+                return after.code
+        return None
     before = [a for a in doc.within(doc.actors, sentence_span[0], q.start) if a.role != "attacker"]
     if before:
         return before[-1].code
