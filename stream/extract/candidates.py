@@ -75,7 +75,8 @@ def _event_counts(doc: Document, clauses: list[int]) -> Counter[str]:
 def _group_clauses(doc: Document, clause_ids: list[int], counted: set[int]) -> list[list[int]]:
     """Split a sentence's clauses where a different event is brought in: an aside
     ("بعد يوم من …", "هجوم مماثل"), or a new toll in another governorate
-    ("قتل راعٍ … في بادية الرقة، فيما قتل عنصران … في بلدة ذيبان")."""
+    ("قتل راعٍ … في بادية الرقة، فيما قتل عنصران … في بلدة ذيبان"), or a toll over several
+    events ("فيما قتل 3 مدنيين في هجومين منفصلين")."""
     groups: list[list[int]] = []
     for ci in clause_ids:
         c = doc.clauses[ci]
@@ -84,6 +85,7 @@ def _group_clauses(doc: Document, clause_ids: list[int], counted: set[int]) -> l
             or doc.has_cue("aside", c.start, c.end)
             or (c.start > 0 and opens_distribution(doc.words, c.start, c.end))
             or _new_toll_elsewhere(doc, groups[-1], ci, counted)
+            or (ci in counted and doc.has_cue("several_events", c.start, c.end))
         ):
             groups.append([ci])
         else:
@@ -138,6 +140,11 @@ def _claim(doc: Document, spans: list[Clause], actors: list[int], cas: list[Casu
         return False
     single = any(doc.has_cue("single_event", c.start, c.end) for c in spans)
     return single and any(doc.actors[i].role == "attacker" for i in actors)
+
+
+def _several(doc: Document, spans: list[Clause]) -> bool:
+    """ "في هجومين منفصلين", "في حوادث متفرقة": the figure is told over several events."""
+    return any(doc.has_cue("several_events", c.start, c.end) for c in spans)
 
 
 def _anaphoric(doc: Document, spans: list[Clause]) -> bool:
@@ -310,7 +317,8 @@ def read_sentence(
                 events=events,
                 background=background,
                 aside=any(doc.has_cue("aside", c.start, c.end) for c in spans),
-                new_event=any(doc.has_cue("next_day", c.start, c.end) for c in spans),
+                new_event=any(doc.has_cue("next_day", c.start, c.end) for c in spans)
+                or (bool(cas) and _several(doc, spans)),
                 generic=generic,
                 rising=any(doc.has_cue("rising", c.start, c.end) for c in spans),
                 anaphoric=not cas and (claim or _anaphoric(doc, spans)),

@@ -51,8 +51,9 @@ def _wide_scope(doc: Document, inc: Assembled) -> bool:
     if len(inc.specific_places()) >= 3 or not inc.specific_places():
         return True
     return any(
-        doc.has_cue("summary_scope", doc.clauses[ci].start, doc.clauses[ci].end)
+        doc.has_cue(group, doc.clauses[ci].start, doc.clauses[ci].end)
         for ci in inc.clauses
+        for group in ("summary_scope", "several_events")
     )
 
 

@@ -375,6 +375,7 @@ def lexicon() -> Lexicon:
         "alternative_sources",
         "earlier_count",
         "subset_openers",
+        "several_events",
         "next_day",
     )
 

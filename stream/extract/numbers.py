@@ -120,7 +120,9 @@ def find_quantities(words: list[str], lex: Lexicon) -> list[Quantity]:
             )
             i += 1
             continue
-        if word in lex.dual_nouns or bare in lex.dual_nouns:
+        definite = word[2:] if word.startswith("ال") else ""
+        if word in lex.dual_nouns or bare in lex.dual_nouns or definite in lex.dual_nouns:
+            # "مدنيان", "وعنصرين", and named pairs "الطفلين عبد الرحمن وأحمد", "المدنيان …"
             end = i + 1
             if end < n and lex.units.get(words[end]) == 2:
                 end += 1  # "مدنيان اثنان": one count of two

@@ -75,6 +75,7 @@ class CuesFile(_File):
     alternative_sources: Words
     earlier_count: Words
     subset_openers: Words
+    several_events: Words
     next_day: Words
 
 
