@@ -143,6 +143,8 @@ class Incident(_Record):
     injured_qualifier: Qualifier | None = None
     summary_en: str | None = None
     evidence_span: tuple[int, int] | None = None
+    #: the signals that set ``confidence`` (see stream/extract/confidence.py)
+    confidence_signals: list[str] = Field(default_factory=list)
 
 
 class Tally(_Record):

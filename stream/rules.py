@@ -89,6 +89,8 @@ class Filter(_Strict):
     injured_gte: int | None = Field(default=None, ge=0)
     civilians_killed_gte: int | None = Field(default=None, ge=0)
     min_confidence: float | None = Field(default=None, ge=0, le=1)
+    #: only incidents read with less confidence than this (the review channel's share)
+    confidence_below: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("sub_event_type")
     @classmethod
@@ -128,6 +130,8 @@ class Filter(_Strict):
             self.civilians_killed_gte is not None
             and civilians_killed(inc) < self.civilians_killed_gte
         ):
+            return False
+        if self.confidence_below is not None and inc.confidence >= self.confidence_below:
             return False
         return not (self.min_confidence is not None and inc.confidence < self.min_confidence)
 

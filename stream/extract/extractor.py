@@ -13,6 +13,7 @@ from stream.extract.assemble import Assembled, assemble, choose_place, qualifier
 from stream.extract.candidates import Candidate, TallyFigure, read_all
 from stream.extract.casualties import find_casualties
 from stream.extract.classify import event_type, sides
+from stream.extract.confidence import score, signals
 from stream.extract.document import Document, read
 from stream.extract.judge import judge
 from stream.extract.lexicon import Lexicon, lexicon
@@ -52,7 +53,9 @@ def _evidence(doc: Document, inc: Assembled) -> tuple[str, tuple[int, int] | Non
 DEAD = ("killed", "executed")
 
 
-def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
+def _incident(
+    doc: Document, inc: Assembled, prior: str | None, n_incidents: int, n_tallies: int
+) -> Incident:
     place = choose_place(inc)
     perp, targets = sides(doc, inc, prior)
     etype, sub = event_type(inc, targets, perp)
@@ -72,8 +75,13 @@ def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
             by_actor[actor] = by_actor.get(actor, 0) + cas.value
     killed = _sum(inc.total("killed"), inc.total("executed"))
     evidence, span = _evidence(doc, inc)
-    confidence = 0.4 + 0.2 * (killed is not None) + 0.15 * (location is not None)
-    confidence += 0.1 * (perp != "UNKNOWN") + 0.05 * (inc.date is not None)
+    found = signals(
+        doc,
+        inc,
+        perpetrator=perp,
+        incidents_in_article=n_incidents,
+        tallies_in_article=n_tallies,
+    )
     record = Incident(
         event_type=etype,
         sub_event_type=sub,
@@ -87,7 +95,8 @@ def _incident(doc: Document, inc: Assembled, prior: str | None) -> Incident:
         killed_by_actor=by_actor,
         background=inc.background,
         evidence=evidence,
-        confidence=round(min(confidence, 0.95) - (0.2 if inc.background else 0.0), 2),
+        confidence=round(score(found), 3),
+        confidence_signals=[name for name, on in found.items() if on],
         killed_qualifier=qualifier(inc, "killed"),
         injured_qualifier=qualifier(inc, "injured"),
         evidence_span=span,
@@ -127,9 +136,12 @@ def extract_article(article: Article) -> Extraction:
         tdoc = read(article.title, anchor, lex)
         tcands, _ = _read_all(tdoc, lex)
         titled = judge(tdoc, assemble(tdoc, tcands), []).incidents
-        incidents = [_incident(tdoc, inc, prior) for inc in titled]
+        incidents = [_incident(tdoc, inc, prior, len(titled), 0) for inc in titled]
     else:
-        incidents = [_incident(doc, inc, prior) for inc in judged.incidents]
+        n = len(judged.incidents)
+        incidents = [
+            _incident(doc, inc, prior, n, len(tally_figures)) for inc in judged.incidents
+        ]
     return Extraction(
         id=article.id,
         incidents=incidents,
