@@ -91,11 +91,13 @@ def _read_gold(source: IO[str]) -> list[dict[str, Any]]:
 def _score_rows(rows: list[dict[str, Any]]) -> Any:
     """Figures of the extractor over gold rows (each keeps its ``gold`` and ``category``)."""
     from stream.extract import extract
+    from stream.extract.confidence import model
     from stream.extract.evaluate import aggregate, score_article
     from stream.extract.lexicon import lexicon
     from stream.extract.places import gazetteer
 
     lexicon(), gazetteer()  # load data before timing
+    threshold = model().alert_threshold
     scores = []
     elapsed = 0.0
     for row in rows:
@@ -106,7 +108,7 @@ def _score_rows(rows: list[dict[str, Any]]) -> Any:
         start = time.perf_counter()
         extraction: Extraction = extract(article)
         elapsed += time.perf_counter() - start
-        scores.append(score_article(article.id, gold, extraction, category))
+        scores.append(score_article(article.id, gold, extraction, category, threshold))
     return aggregate(scores, 1000 * elapsed / len(rows) if rows else None)
 
 

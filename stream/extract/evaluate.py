@@ -48,6 +48,8 @@ class ArticleScore:
     largest: dict[str, bool | None]
     category: str | None = None
     kinds: list[str] = field(default_factory=list)
+    #: the largest toll among incidents confident enough for the main channel
+    pred_main_max: int | None = None
 
     @property
     def max_ok(self) -> bool:
@@ -67,6 +69,8 @@ class Figures:
     largest_perpetrator: float
     largest_event_type: float
     ms_per_article: float | None = None
+    main_alert_precision: float | None = None
+    main_alert_recall: float | None = None
     per_article: list[ArticleScore] = field(default_factory=list)
 
     def misses_by_kind(self) -> dict[str, dict[str, list[str]]]:
@@ -196,10 +200,15 @@ def _kinds(
 
 
 def score_article(
-    article_id: str, gold: dict[str, Any], ex: Extraction, category: str | None = None
+    article_id: str,
+    gold: dict[str, Any],
+    ex: Extraction,
+    category: str | None = None,
+    min_confidence: float = 0.0,
 ) -> ArticleScore:
     current = [i for i in ex.incidents if not i.background]
     pred_max = _current_max([scored_killed(i) for i in current])
+    main_max = _current_max([scored_killed(i) for i in current if i.confidence >= min_confidence])
     gold_incidents = list(gold.get("incidents", []))
     gold_tolls = {g.get("killed") for g in gold_incidents if g.get("killed") is not None}
     tallies = {int(t) for t in gold.get("tallies", []) if t is not None}
@@ -228,6 +237,7 @@ def score_article(
         tally_leaks=leak_values,
         largest=largest,
         category=category,
+        pred_main_max=main_max,
         kinds=_kinds(
             g_max, pred_max, leak_values, matched, len(gold_incidents), len(ex.incidents),
             largest,
@@ -239,14 +249,21 @@ def _ratio(num: int, den: int, empty: float = 1.0) -> float:
     return round(num / den, 4) if den else empty
 
 
-def aggregate(scores: list[ArticleScore], ms_per_article: float | None = None) -> Figures:
+def _alerts(scores: list[ArticleScore], main: bool) -> tuple[float, float]:
     tp = fp = fn = 0
     for s in scores:
+        pred = s.pred_main_max if main else s.pred_max
         gold_alert = s.gold_max is not None and s.gold_max >= ALERT_THRESHOLD
-        pred_alert = s.pred_max is not None and s.pred_max >= ALERT_THRESHOLD
+        pred_alert = pred is not None and pred >= ALERT_THRESHOLD
         tp += gold_alert and pred_alert
         fp += pred_alert and not gold_alert
         fn += gold_alert and not pred_alert
+    return _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+
+
+def aggregate(scores: list[ArticleScore], ms_per_article: float | None = None) -> Figures:
+    precision, recall = _alerts(scores, main=False)
+    main_precision, main_recall = _alerts(scores, main=True)
     matched = sum(s.matched for s in scores)
 
     def accuracy(key: str) -> float:
@@ -256,8 +273,8 @@ def aggregate(scores: list[ArticleScore], ms_per_article: float | None = None) -
     return Figures(
         articles=len(scores),
         max_toll_exact=_ratio(sum(s.max_ok for s in scores), len(scores)),
-        alert_precision=_ratio(tp, tp + fp),
-        alert_recall=_ratio(tp, tp + fn),
+        alert_precision=precision,
+        alert_recall=recall,
         incident_precision=_ratio(matched, sum(s.pred_incidents for s in scores)),
         incident_recall=_ratio(matched, sum(s.gold_incidents for s in scores)),
         tally_leaks=sum(len(s.tally_leaks) for s in scores),
@@ -265,6 +282,8 @@ def aggregate(scores: list[ArticleScore], ms_per_article: float | None = None) -
         largest_perpetrator=accuracy("perpetrator"),
         largest_event_type=accuracy("event_type"),
         ms_per_article=round(ms_per_article, 2) if ms_per_article is not None else None,
+        main_alert_precision=main_precision,
+        main_alert_recall=main_recall,
         per_article=scores,
     )
 
@@ -279,6 +298,8 @@ def render(figures: Figures) -> str:
         ("incident precision (toll + governorate)", f"{figures.incident_precision:.3f}"),
         ("incident recall (toll + governorate)", f"{figures.incident_recall:.3f}"),
         ("tally leaks", str(figures.tally_leaks)),
+        ("main-channel alert precision (confident)", f"{figures.main_alert_precision:.3f}"),
+        ("main-channel alert recall (confident)", f"{figures.main_alert_recall:.3f}"),
         ("largest incident: governorate accuracy", f"{figures.largest_admin1:.3f}"),
         ("largest incident: perpetrator accuracy", f"{figures.largest_perpetrator:.3f}"),
         ("largest incident: event type accuracy", f"{figures.largest_event_type:.3f}"),

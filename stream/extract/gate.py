@@ -35,6 +35,8 @@ FLOOR_FIGURES = (
     "largest_admin1",
     "largest_perpetrator",
     "largest_event_type",
+    "main_alert_precision",
+    "main_alert_recall",
 )
 CEILING_FIGURES = ("tally_leaks",)
 
