@@ -86,6 +86,9 @@ def check(name: str, pinned: GoldSet, digest: str | None, figures: Figures | Non
     if figures.articles != pinned.articles:
         out.append(Breach(name, f"{figures.articles} articles, pinned {pinned.articles}"))
     for key, floor in pinned.floors.items():
+        if getattr(figures, key) is None:
+            out.append(Breach(name, f"{key} is no longer computed"))
+            continue
         value = float(getattr(figures, key))
         if value + 1e-9 < floor:
             out.append(Breach(name, f"{key} {value:.4f} fell below its floor {floor:.4f}"))
@@ -102,7 +105,7 @@ def pinned_line(gold: str, digest: str, figures: Figures) -> GoldSet:
         gold=gold,
         sha256=digest,
         articles=figures.articles,
-        floors={k: float(getattr(figures, k)) for k in FLOOR_FIGURES},
+        floors={k: float(v) for k in FLOOR_FIGURES if (v := getattr(figures, k)) is not None},
         ceilings={k: float(getattr(figures, k)) for k in CEILING_FIGURES},
     )
 
