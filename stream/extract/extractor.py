@@ -18,6 +18,7 @@ from stream.extract.document import Document, read
 from stream.extract.judge import judge
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
+from stream.extract.places import article_governorate
 from stream.extract.segment import tokenize
 from stream.extract.summary import summarize
 
@@ -60,10 +61,14 @@ def _incident(
     perp, targets = sides(doc, inc, prior)
     etype, sub = event_type(inc, targets, perp)
     location = None
-    if place is not None:
-        p = place.place
+    where = place.place if place is not None else article_governorate(doc.places)
+    if where is not None:
         location = Location(
-            name_ar=p.name_ar, name_en=p.name_en, admin1=p.admin1, lat=p.lat, lon=p.lon
+            name_ar=where.name_ar,
+            name_en=where.name_en,
+            admin1=where.admin1,
+            lat=where.lat,
+            lon=where.lon,
         )
     by_actor: dict[str, int] = {}
     # a toll's side is the key it is counted under (a risen total takes the side it raises)

@@ -171,5 +171,32 @@ def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:
     usable = [m for m in mentions if m.place.admin1]
     if not usable:
         return None
+    # "حي الخالدية بمدينة حلب": a place whose own container, named right after it, lies in
+    # another governorate is a namesake elsewhere (Homs has a Khalidiya too)
+    consistent = [
+        m
+        for m in usable
+        if not any(
+            m.end <= n.start <= m.end + 4
+            and n.place.kind == "city"
+            and n.rank > m.rank
+            and n.place.admin1 != m.place.admin1
+            for n in usable
+        )
+    ]
+    usable = consistent or usable
     votes = Counter(m.place.admin1 for m in usable)
     return min(usable, key=lambda m: (m.rank, -votes[m.place.admin1], m.start))
+
+
+def article_governorate(mentions: list[PlaceMention], gaz: Gazetteer | None = None) -> Place | None:
+    """The governorate a report is about: the one most of its places lie in (the first named
+    breaks ties). An incident told with no place of its own ("قتل 4 من عناصر داعش في قصف
+    مدفعي استهدف موقعاً لهم") happened there, as a reader would assume."""
+    gaz = gaz or gazetteer()
+    named = [m.place.admin1 for m in mentions if m.place.admin1 and not m.reference]
+    if not named:
+        return None
+    votes = Counter(named)
+    best = max(votes, key=lambda a: (votes[a], -named.index(a)))
+    return gaz.governorates.get(best)
