@@ -28,7 +28,11 @@ STATE_ACTORS = frozenset({"SYRIAN_GOV", "IRAQ_GOV", "RUSSIA", "TURKEY", "IRAN_BA
 def event_type(inc: Assembled, targets: list[str], perp: str = UNKNOWN) -> tuple[EventType, str]:
     ev = inc.events
     clash = ev["clash"]
-    only_civilians = bool(targets) and all(t == CIVILIANS for t in targets)
+    victims = {side for (role, side) in inc.tolls if role in ("killed", "injured") and side}
+    # "استشهاد خمسة مدنيين": the dead are civilians, whoever else the sentence names
+    only_civilians = (bool(targets) and all(t == CIVILIANS for t in targets)) or (
+        victims == {CIVILIANS}
+    )
     if ev["takeover"]:
         state = perp in STATE_ACTORS
         return (
