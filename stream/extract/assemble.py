@@ -13,7 +13,7 @@ Order of decisions, each a general rule:
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from stream.extract.candidates import SPECIFIC_RANK, Candidate
@@ -73,7 +73,7 @@ def _attackers(doc: Document, actor_ids: list[int]) -> set[str]:
     return {doc.actors[i].code for i in actor_ids if doc.actors[i].role == "attacker"}
 
 
-def _new(c: Candidate) -> Assembled:
+def _new(doc: Document, c: Candidate) -> Assembled:
     inc = Assembled(
         clauses=list(c.clauses),
         places=list(c.places),
@@ -87,7 +87,7 @@ def _new(c: Candidate) -> Assembled:
         generic=c.generic,
         zero=c.zero,
     )
-    _add_tolls(inc, c.casualties, rising=c.rising)
+    _add_tolls(doc, inc, c.casualties, rising=c.rising)
     return inc
 
 
@@ -103,10 +103,26 @@ def _set_aside(inc: Assembled, cas: Casualty, sides: set[str]) -> str | None:
         return "alternative"
     if cas.earlier and same_dead and cas.value <= so_far:
         return "superseded"
+    if cas.restated:
+        return "restatement"
     return None
 
 
-def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> None:
+def _restates(doc: Document, inc: Assembled, cas: Casualty) -> bool:
+    """The same number of the same dead told again in another sentence ("5 شهداء" … "خمسة
+    مدنيين"): one side of the two is unnamed, so nothing says they are different people."""
+    here = doc.clause_sentence[cas.clause]
+    for other in inc.figures(cas.role):
+        if other.value != cas.value or doc.clause_sentence[other.clause] == here:
+            continue
+        if not other.actor or not cas.actor or other.actor == cas.actor:
+            return not cas.more
+    return False
+
+
+def _add_tolls(
+    doc: Document, inc: Assembled, casualties: list[Casualty], *, rising: bool
+) -> None:
     _replace_rounded(inc, casualties)
     for cas in casualties:
         key = (cas.role, cas.actor or "")
@@ -115,6 +131,8 @@ def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> N
         sides = {k[1] for k in inc.tolls if k[0] == cas.role}
         sides |= {e.actor or "" for e in inc.extra if e.role == cas.role}
         one_side = not key[1] or sides <= {"", key[1]}
+        if _restates(doc, inc, cas):
+            cas = replace(cas, restated=True)
         why = _set_aside(inc, cas, sides)
         if why is not None:
             inc.set_aside.append((cas, why))
@@ -130,8 +148,9 @@ def _add_tolls(inc: Assembled, casualties: list[Casualty], *, rising: bool) -> N
             inc.tolls[key] = cas
         elif old is None:
             inc.tolls[key] = cas
-        elif old.clause == cas.clause:
-            # same clause, same side: separate counts ("3 في … و2 في …")
+        elif old.clause == cas.clause or cas.more:
+            # same clause, same side: separate counts ("3 في … و2 في …"); or more of them
+            # ("وقتل 3 مدنيين آخرين")
             inc.extra.append(cas)
         elif rising or cas.value > old.value:
             inc.tolls[key] = cas  # a rising or retold toll: the current figure
@@ -166,7 +185,7 @@ def _merge(doc: Document, inc: Assembled, c: Candidate, *, adopt_place: bool) ->
     inc.date = inc.date or c.date
     inc.generic = inc.generic and c.generic
     inc.zero = (inc.zero[0] or c.zero[0], inc.zero[1] or c.zero[1])
-    _add_tolls(inc, c.casualties, rising=c.rising)
+    _add_tolls(doc, inc, c.casualties, rising=c.rising)
 
 
 def _compatible(doc: Document, inc: Assembled, c: Candidate, *, placeless: bool = False) -> bool:
@@ -222,13 +241,13 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
                 _merge(doc, told, c, adopt_place=False)
                 continue
         if c.new_event:
-            incidents.append(_new(c))  # "وفي اليوم التالي، هاجم مسلحون …": another event
+            incidents.append(_new(doc, c))  # "وفي اليوم التالي، هاجم مسلحون …": another event
             continue
         if c.aside or c.background:
             if not c.places and incidents:
                 # "وكانت البلدة ذاتها قد شهدت …": the place told just before
                 c.places = list(incidents[-1].places)
-            incidents.append(_new(c))
+            incidents.append(_new(doc, c))
             continue
         target: Assembled | None = None
         if not c.places or c.anaphoric:
@@ -256,7 +275,7 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
                     None,
                 )
         if target is None:
-            incidents.append(_new(c))
+            incidents.append(_new(doc, c))
         else:
             _merge(doc, target, c, adopt_place=not c.anaphoric)
     for inc in incidents:

@@ -269,6 +269,11 @@ def read_sentence(
                 and doc.clause_of(p.start) not in elsewhere
             ]
         cas = [x for x in casualties if x.clause in group and not x.part]
+        if not cas:
+            # a settlement the gazetteer lacks separates tolls told in two villages; a
+            # sentence with no toll of its own ("وانفجرت العبوة في قرية الإمام") goes on
+            # telling the incident before it
+            places = [p for p in places if p.place.listed]
         actors = [
             i for i, a in enumerate(doc.actors) if any(c.start <= a.start < c.end for c in spans)
         ]

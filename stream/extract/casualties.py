@@ -36,6 +36,10 @@ class Casualty:
     alternative: bool = False
     #: an earlier count ("وكان المرصد قد أحصى في اليوم الأول …"): superseded by a later one
     earlier: bool = False
+    #: "3 آخرين", "مدنيين آخرين": more people, never the same ones told again
+    more: bool = False
+    #: the same figure of the same dead told again (set while assembling)
+    restated: bool = False
 
     @property
     def value(self) -> int:
@@ -257,6 +261,10 @@ def _role(
         if lex.mixed_casualties.match_at(doc.words, k) is not None:
             # "12 بين قتيل وجريح", "12 عنصراً من قسد بين قتيل وجريح": neither toll is known
             return None
+    if q.kind == "dual" and doc.words[q.start].startswith("ال") and not any(
+        r.end == q.start for r in doc.around(doc.roles, q.start)
+    ):
+        return None  # "الجريحين", "الطفلين القتيلين": the two already told of, not two more
     attached = _attached_role(doc, q, lex)
     if attached in ("mixed", "none"):
         return None  # dead and wounded together; or a court's sentence, not a death
@@ -372,6 +380,15 @@ def _earlier(doc: Document, q: Quantity, sentence_start: int) -> bool:
     return _cue_before(doc, "earlier_count", q, sentence_start)
 
 
+def _more(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """ "3 آخرين", "مدنيين آخرين": people beyond those already counted."""
+    words = doc.words
+    if q.end < len(words) and words[q.end] in lex.words.more_words:
+        return True  # "3 آخرين"
+    noun = lex.person_nouns.match_at(words, q.end) if q.end < len(words) else None
+    return noun is not None and noun.end < len(words) and words[noun.end] in lex.words.more_words
+
+
 def _subset(doc: Document, q: Quantity) -> bool:
     """ "ومن بين القتلى 10 من حزب الله", "3 من المصابين": a breakdown of a count told
     before; "إحدى الجثث", "أحد الجرحى": one of the dead or wounded already counted."""
@@ -407,6 +424,7 @@ def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
                     rising=_after_rising(doc, q, lex),
                     alternative=_alternative(doc, q, s.start),
                     earlier=_earlier(doc, q, s.start),
+                    more=_more(doc, q, lex),
                 )
             )
     return _mark_parts(doc, out, lex)

@@ -274,6 +274,7 @@ class WordGroups:
     parted_verbs: frozenset[str]
     met_verbs: frozenset[str]
     life_verbs: frozenset[str]
+    more_words: frozenset[str]
     life_objects: frozenset[str]
     killed_forms: frozenset[str]
     aircraft: frozenset[str]
@@ -289,6 +290,8 @@ class WordGroups:
     dual_province_words: frozenset[str]
     directions: frozenset[str]
     place_nouns: frozenset[str]
+    settlement_nouns: frozenset[str]
+    not_place_names: frozenset[str]
     away: frozenset[str]
     aside_openers: frozenset[str]
 

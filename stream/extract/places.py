@@ -56,6 +56,8 @@ class Place:
     country: str | None
     lat: float | None
     lon: float | None
+    #: False for a settlement named in the text but missing from the gazetteer
+    listed: bool = True
 
     @property
     def rank(self) -> int:
@@ -151,6 +153,26 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             bool(prev_forms & w.directions) or _destination(words, m.start, w)
         )
         out.append(PlaceMention(start, m.end, place, reference))
+    return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
+
+
+def _unlisted(words: list[str], known: list[PlaceMention], w: WordGroups) -> list[PlaceMention]:
+    """ "في بلدة حزارين", "قرية أم الحنطة": a settlement the gazetteer lacks is still a
+    place of its own (no governorate: that comes from the places around it), so that two
+    strikes on two such villages stay two incidents."""
+    covered = {k for m in known for k in range(m.start, m.end)}
+    out: list[PlaceMention] = []
+    for i in range(len(words) - 1):
+        j = i + 1
+        if j in covered or not set(prefix_forms(words[i])) & w.settlement_nouns:
+            continue
+        name = words[j]
+        if len(name) < 3 or not name.isalpha() or name in w.not_place_names:
+            continue
+        if set(prefix_forms(name)) & (w.settlement_nouns | w.not_place_names | w.place_nouns):
+            continue
+        place = Place(name, name, "village", None, None, None, None, listed=False)
+        out.append(PlaceMention(j, j + 1, place, False))
     return out
 
 

@@ -119,6 +119,7 @@ class WordsFile(_File):
     parted_verbs: Words
     met_verbs: Words
     life_verbs: Words
+    more_words: Words
     life_objects: Words
     killed_forms: Words
     aircraft: Words
@@ -134,6 +135,8 @@ class WordsFile(_File):
     dual_province_words: Words
     directions: Words
     place_nouns: Words
+    settlement_nouns: Words
+    not_place_names: Words
     away: Words
     aside_openers: Words
 
