@@ -28,7 +28,7 @@ def tally_values(ex: Extraction) -> set[int]:
 
 
 def test_a_combined_count_is_neither_toll() -> None:
-    ex = run("ارتفع عدد القتلى والجرحى في صفوف الحشد جراء هجوم داعش على قرية في ديالى إلى 23 عنصراً.")
+    ex = run("ارتفع عدد القتلى والجرحى في صفوف الحشد جراء هجوم داعش على قرية بديالى إلى 23 عنصراً.")
     assert all(i.killed != 23 for i in ex.incidents)
     ex = run("قتل وأصيب 19 شخصاً بانفجار سيارة مفخخة في مدينة الباب اليوم.")
     assert all(i.killed != 19 for i in ex.incidents)
@@ -119,8 +119,8 @@ def test_more_of_the_same_side_add_up_the_same_figure_retold_does_not() -> None:
 def test_generic_police_words_take_the_state_of_the_country() -> None:
     iraq = run("قتل شرطي بهجوم مسلح على نقطة للشرطة في قضاء المقدادية بمحافظة ديالى اليوم.")
     syria = run("قتل عنصران من الأمن العام بهجوم على حاجز في ريف درعا الشرقي اليوم.")
-    assert "IRAQ_GOV" in current(iraq)[0].targets + [current(iraq)[0].perpetrator]
-    assert "SYRIAN_GOV" in current(syria)[0].targets + [current(syria)[0].perpetrator]
+    assert "IRAQ_GOV" in [*current(iraq)[0].targets, current(iraq)[0].perpetrator]
+    assert "SYRIAN_GOV" in [*current(syria)[0].targets, current(syria)[0].perpetrator]
 
 
 def test_an_incident_with_no_place_takes_the_reports_governorate() -> None:
