@@ -219,9 +219,17 @@ def _after_place_name(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     return placed and not _person_after(doc, q, lex)
 
 
+def _an_age(doc: Document, q: Quantity, lex: Lexicon) -> bool:
+    """ "في الرابعة عشرة من عمره", "البالغ من العمر 16 عاماً": an age, not a count."""
+    words = doc.words
+    ahead = words[q.end : q.end + 2]
+    behind = words[max(0, q.start - 2) : q.start]
+    return any(w in lex.words.age_words for w in [*ahead, *behind])
+
+
 def _is_label(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     words = doc.words
-    if _after_place_name(doc, q, lex):
+    if _after_place_name(doc, q, lex) or _an_age(doc, q, lex):
         return True
     prev = words[q.start - 1] if q.start > 0 else ""
     if (
@@ -350,7 +358,7 @@ def combined_count(doc: Document, q: Quantity, lex: Lexicon) -> bool:
         if _no_break(doc, m.end - 1, q.start):
             return True
     if _after_rising(doc, q, lex):
-        rising = [r for r in doc.within(doc.cues["rising"], max(0, q.start - 16), q.start)]
+        rising = doc.within(doc.cues["rising"], max(0, q.start - RISING_REACH), q.start)
         if rising and doc.within(doc.cues["combined_counts"], rising[-1].start, q.start):
             return True
     nxt = [r for r in doc.around(doc.roles, q.end) if r.start == q.end]

@@ -275,6 +275,7 @@ class WordGroups:
     met_verbs: frozenset[str]
     life_verbs: frozenset[str]
     more_words: frozenset[str]
+    age_words: frozenset[str]
     life_objects: frozenset[str]
     killed_forms: frozenset[str]
     aircraft: frozenset[str]

@@ -120,6 +120,7 @@ class WordsFile(_File):
     met_verbs: Words
     life_verbs: Words
     more_words: Words
+    age_words: Words
     life_objects: Words
     killed_forms: Words
     aircraft: Words
