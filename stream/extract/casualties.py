@@ -364,8 +364,10 @@ def combined_count(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     nxt = [r for r in doc.around(doc.roles, q.end) if r.start == q.end]
     if nxt and nxt[0].value == "killed":
         joined = [r for r in doc.around(doc.roles, nxt[0].end) if r.start == nxt[0].end]
-        if joined and joined[0].value == "injured" and doc.words[joined[0].start].startswith("و"):
-            return True
+        if joined and joined[0].value == "injured":
+            word = doc.words[joined[0].start]
+            # "37 شهيداً وجريحاً": a noun joined to it ("36 شهيداً وأصيب 50" is two counts)
+            return word.startswith("و") and word[1:] in lex.words.injured_nouns
     return False
 
 

@@ -276,6 +276,7 @@ class WordGroups:
     life_verbs: frozenset[str]
     more_words: frozenset[str]
     age_words: frozenset[str]
+    injured_nouns: frozenset[str]
     life_objects: frozenset[str]
     killed_forms: frozenset[str]
     aircraft: frozenset[str]

@@ -121,6 +121,7 @@ class WordsFile(_File):
     life_verbs: Words
     more_words: Words
     age_words: Words
+    injured_nouns: Words
     life_objects: Words
     killed_forms: Words
     aircraft: Words
