@@ -16,8 +16,9 @@ Rules, each general:
   at least half of it and do not exceed it (reports itemize most of a day's dead, not all).
 * **A retold total.** A toll with no specific place equal to a period total of the same
   article is that total told again.
-* **A period report.** In a report whose first sentence is a period total (a monthly or
-  yearly report), a figure told with no place at all is a breakdown of that total.
+* **A period report.** In a report whose first figure is a period total (a monthly or
+  yearly report, a campaign's days), a figure told with no place at all, or over a list of
+  places, is a breakdown of that total.
 All become tallies, never incidents.
 """
 
@@ -75,13 +76,12 @@ def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> s
         and min(o.clauses) > min(inc.clauses)  # a lead sums what it goes on to tell
         and (v := o.total("killed"))
         and v <= total
-        and (not inc.specific_places() or o.admin1s() <= mine)
+        and (not inc.specific_places() or bool(o.admin1s() & mine))
     ]
-    if (
-        len(placed) >= 2
-        and total / 2 <= sum(placed) <= total
-        and _wide_scope(doc, inc)
-    ):
+    # a lead with no specific place at all may be itemized a little over its total (an
+    # itemized toll read one too high must not turn the day's total into the largest event)
+    ceiling = total * (1.5 if not inc.specific_places() else 1.0)
+    if len(placed) >= 2 and total / 2 <= sum(placed) <= ceiling and _wide_scope(doc, inc):
         return f"killed {total} covers several places and sums incidents told with their own"
     return None
 
@@ -108,7 +108,8 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
     summarised: set[int] = set()
     if opens_with_a_tally(doc, tallies_so_far, incidents):
         for inc in incidents:
-            if not inc.places and inc.has_toll():
+            listed = len(inc.specific_places()) >= 3  # "وتوزّع القصف على مدن … إدلب وأريحا …"
+            if (not inc.places or listed) and inc.has_toll():
                 # "وبحسب التقرير، قتلت قوات النظام 78 مدنياً": a breakdown of the period
                 summarised.add(id(inc))
                 reasons.append("a figure with no place in a report that opens with a period total")

@@ -267,6 +267,7 @@ class WordGroups:
     dual_periods: frozenset[str]
     elapsed_links: frozenset[str]
     ago_units: frozenset[str]
+    until_words: frozenset[str]
     short_since_units: dict[str, int]
     both_sides: frozenset[str]
     toll_openers: frozenset[str]

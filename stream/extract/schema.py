@@ -112,6 +112,7 @@ class WordsFile(_File):
     dual_periods: Words
     elapsed_links: Words
     ago_units: Words
+    until_words: Words
     short_since_units: dict[str, int]
     both_sides: Words
     toll_openers: Words
