@@ -226,10 +226,21 @@ def read_sentence(
         len({p.place.admin1 for p in sentence_places}) < 3
     )
     if in_tally and not has_specific and not sentence_dates:
-        tally_flags = dict.fromkeys(clause_ids, True)
-    # a period told without a figure ("استهدفت … 109 مرات منذ بدء الحرب") still colours the
-    # sentences after it ("وأضاف أن تلك الضربات تسببت بمقتل 287 عسكرياً")
-    had_tally = any(tally_flags.values()) or any(period.values())
+        # the sentence goes on counting the period, except a risen toll ("بدوره أفاد المصدر
+        # بأن عدد القتلى ارتفع إلى ستة"), which is an incident's current figure
+        tally_flags = {
+            ci: not doc.has_cue("rising", doc.clauses[ci].start, doc.clauses[ci].end)
+            or period.get(ci, False)
+            for ci in clause_ids
+        }
+    # a period told with a count of strikes but no casualty figure ("استهدفت … 109 مرات منذ
+    # بدء الحرب") still colours the sentences after it ("وأضاف أن تلك الضربات تسببت بمقتل
+    # 287 عسكرياً"), and so does a report's period ("إحصائيتها لشهر نيسان"); a period in
+    # passing ("بؤرة للتنظيم منذ سنوات") does not
+    counts_something = bool(doc.within(doc.quantities, s.start, s.end)) or doc.has_cue(
+        "period_report", s.start, s.end
+    )
+    had_tally = any(tally_flags.values()) or (any(period.values()) and counts_something)
 
     tallies = [
         TallyFigure(cas, since, cas.clause)
