@@ -189,6 +189,12 @@ def _merge(doc: Document, inc: Assembled, c: Candidate, *, adopt_place: bool) ->
 
 
 def _compatible(doc: Document, inc: Assembled, c: Candidate, *, placeless: bool = False) -> bool:
+    for x in c.casualties:
+        so_far = inc.total(x.role)
+        if x.rising and not x.actor and so_far and x.value < so_far:
+            # "ارتفع عدد الشهداء في أريحا إلى ستة" after "… في إدلب وريفها إلى 11": a risen
+            # toll below the current one counts another place's dead, not this incident's
+            return False
     a, b = _attackers(doc, inc.actors), _attackers(doc, c.actors)
     struck_back = bool(c.casualties) and {x.actor for x in c.casualties} <= a
     if a and b and not (a & b) and not (placeless and struck_back):
