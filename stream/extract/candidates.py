@@ -54,13 +54,11 @@ class Candidate:
     new_event: bool = False  # "وفي اليوم التالي …": another event, which later sentences may go on
 
 
-
 @dataclass(frozen=True)
 class TallyFigure:
     casualty: Casualty
     since: date | None
     clause: int
-
 
 
 def _event_counts(doc: Document, clauses: list[int]) -> Counter[str]:
@@ -318,28 +316,27 @@ def read_sentence(
             signal = events or _event_counts(doc, clause_ids)  # the sentence's event words
             placeless = not places
             if not _conflict_signal(doc, signal, actors, s.start, s.end) and not (
-                after_event and placeless and cas
+                after_event and cas and (placeless or any(x.rising for x in cas))
             ):
                 continue  # deaths in an earthquake or a road accident are not conflict events
-        candidates.append(
-            Candidate(
-                zero=_zero(doc, spans, cas, lex),
-                sentence=s_index,
-                clauses=group,
-                places=places,
-                casualties=cas,
-                actors=actors,
-                date=when,
-                events=events,
-                background=background,
-                aside=any(doc.has_cue("aside", c.start, c.end) for c in spans),
-                new_event=any(doc.has_cue("next_day", c.start, c.end) for c in spans)
-                or (bool(cas) and _several(doc, spans)),
-                generic=generic,
-                rising=any(doc.has_cue("rising", c.start, c.end) for c in spans),
-                anaphoric=not cas and (claim or _anaphoric(doc, spans)),
+        for share_places, share_cas in _by_own_place(doc, places, cas):
+            candidates.append(
+                _candidate(
+                    doc,
+                    lex,
+                    s_index,
+                    group,
+                    spans,
+                    share_places,
+                    share_cas,
+                    actors,
+                    when,
+                    events,
+                    background,
+                    generic,
+                    claim,
+                )
             )
-        )
     sentence_attackers = [
         i
         for i, a in enumerate(doc.actors)
@@ -347,6 +344,84 @@ def read_sentence(
         and s.start <= a.start < s.end
         and not tally_flags[doc.clause_of(a.start)]
     ]
+    return _attach_sentence_parties(
+        doc, clause_ids, candidates, sentence_attackers, tallies, had_tally
+    )
+
+
+def _own_place(doc: Document, cas: Casualty) -> PlaceMention | None:
+    """ "قتل 3 مدنيين في بلدة كفرنبل": the specific place told right after a count."""
+    for p in doc.within(doc.places, cas.q.end, cas.q.end + 6):
+        if p.rank <= SPECIFIC_RANK and not p.reference:
+            between = doc.within(doc.quantities, cas.q.end, p.start)
+            return None if between else p
+    return None
+
+
+def _by_own_place(
+    doc: Document, places: list[PlaceMention], cas: list[Casualty]
+) -> list[tuple[list[PlaceMention], list[Casualty]]]:
+    """ "قتل 3 مدنيين في كفرنبل و2 في حزارين": counts each told with its own village are
+    separate strikes (ACLED codes one event per place), not one toll to add up."""
+    owned = [(c, _own_place(doc, c)) for c in cas]
+    named = {p.place.name_en for _, p in owned if p is not None}
+    if len(named) < 2 or any(p is None and c.role == "killed" for c, p in owned):
+        return [(places, cas)]
+    shares: list[tuple[list[PlaceMention], list[Casualty]]] = []
+    for c, p in owned:
+        if p is None:  # an injured count told without its own place joins the one before
+            shares[-1][1].append(c) if shares else shares.append((places, [c]))
+            continue
+        if shares and shares[-1][0] and shares[-1][0][0].place.name_en == p.place.name_en:
+            shares[-1][1].append(c)
+        else:
+            broader = [q for q in places if q.rank > SPECIFIC_RANK]
+            shares.append(([p, *broader], [c]))
+    return shares
+
+
+def _candidate(
+    doc: Document,
+    lex: Lexicon,
+    s_index: int,
+    group: list[int],
+    spans: list[Clause],
+    places: list[PlaceMention],
+    cas: list[Casualty],
+    actors: list[int],
+    when: date | None,
+    events: Counter[str],
+    background: bool,
+    generic: bool,
+    claim: bool,
+) -> Candidate:
+    return Candidate(
+        zero=_zero(doc, spans, cas, lex),
+        sentence=s_index,
+        clauses=group,
+        places=places,
+        casualties=cas,
+        actors=list(actors),
+        date=when,
+        events=Counter(events),
+        background=background,
+        aside=any(doc.has_cue("aside", c.start, c.end) for c in spans),
+        new_event=any(doc.has_cue("next_day", c.start, c.end) for c in spans)
+        or (bool(cas) and _several(doc, spans)),
+        generic=generic,
+        rising=any(doc.has_cue("rising", c.start, c.end) for c in spans),
+        anaphoric=not cas and (claim or _anaphoric(doc, spans)),
+    )
+
+
+def _attach_sentence_parties(
+    doc: Document,
+    clause_ids: list[int],
+    candidates: list[Candidate],
+    sentence_attackers: list[int],
+    tallies: list[TallyFigure],
+    had_tally: bool,
+) -> _SentenceReading:
     for cand in candidates:
         if not any(v for k, v in cand.events.items() if k != "killing"):
             # tolls with no event word of their own take the sentence's event words
@@ -362,11 +437,9 @@ def read_sentence(
     return _SentenceReading(candidates, tallies, had_tally)
 
 
-
-
-def read_all(doc: Document, casualties: list[Casualty], lex: Lexicon) -> tuple[
-    list[Candidate], list[TallyFigure]
-]:
+def read_all(
+    doc: Document, casualties: list[Casualty], lex: Lexicon
+) -> tuple[list[Candidate], list[TallyFigure]]:
     """Every sentence in order; a tally colours the sentences after it until one names a
     specific place or a date."""
     candidates: list[Candidate] = []

@@ -345,7 +345,12 @@ def _share_of(doc: Document, q: Quantity, start: int, found: list[Casualty]) -> 
         return None
     colons = [k for k in range(start, q.start) if words[k] == ":"]
     if not colons:
-        return None
+        # "قتل 3 مدنيين في كفرنبل و2 في أريحا": a bare number joined by "و" to a count of
+        # this sentence and placed "في" a named place is another share of that kind
+        joined = q.start > 0 and words[q.start - 1] == "و"
+        placed = any(p.start in (q.end + 1, q.end + 2) for p in doc.around(doc.places, q.end))
+        heads = [c for c in found if start <= c.q.start < q.start]
+        return heads[-1].role if joined and placed and heads else None
     heads = [c for c in found if start <= c.q.start and c.q.end <= colons[0]]
     return heads[-1].role if heads else None
 

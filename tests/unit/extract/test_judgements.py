@@ -129,3 +129,22 @@ def test_an_incident_with_no_place_takes_the_reports_governorate() -> None:
         "وأضاف المصدر أن قوات الأمن تمكنت من قتل عنصرين آخرين من التنظيم خلال اشتباكات لاحقة."
     )
     assert {i.location.admin1 for i in current(ex) if i.location} == {"IQ-SD"}
+
+
+def test_counts_each_told_with_its_own_village_are_separate_strikes() -> None:
+    ex = run("قتل 3 مدنيين في بلدة كفرنبل و2 في مدينة أريحا بقصف مدفعي لقوات النظام اليوم.")
+    assert sorted((i.killed, i.location.name_en) for i in current(ex) if i.location) == [
+        (2, "Ariha"),
+        (3, "Kafr Nabl"),
+    ]
+
+
+def test_a_risen_toll_below_the_current_one_is_another_places_count() -> None:
+    ex = run(
+        "ارتفع عدد الشهداء في مدينة إدلب وريفها إلى 11 مدنياً جراء الغارات التي طالت مدن وبلدات "
+        "المحافظة منذ صباح اليوم.\n"
+        "وفي مدينة أريحا ارتفع عدد الشهداء إلى ستة بعد قصف الطائرات الحربية الأحياء السكنية.\n"
+        "وفي مدينة معرة النعمان ارتفعت حصيلة الشهداء إلى ثلاثة مدنيين."
+    )
+    assert max(k for k in tolls(ex) if k is not None) == 6
+    assert 11 in tally_values(ex)
