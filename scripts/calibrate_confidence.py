@@ -1,4 +1,5 @@
-"""Fit ``stream/extract/data/confidence.yaml`` on the train split (never on the test split).
+"""Fit ``stream/extract/data/confidence.yaml`` on the train split and the seeds (never on the
+frozen test split).
 
 Each extracted current incident is labelled right (1) when it matches a gold incident of its
 article one to one (same toll, an acceptable governorate), else wrong (0); a logistic
@@ -10,7 +11,8 @@ the one with the best precision, and on ties the highest (it sends the most weak
 review at no cost on train). What falls below goes to the review channel, so nothing is lost;
 the recall floor bounds how much a desk must fish out of review.
 
-Usage: python scripts/calibrate_confidence.py [tests/fixtures/train.jsonl]
+Usage: python scripts/calibrate_confidence.py [GOLD.jsonl ...]
+(default: tests/fixtures/train.jsonl and ../shared/seeds/gold.jsonl)
 """
 
 from __future__ import annotations
@@ -112,21 +114,31 @@ def choose_threshold(articles: list, b: float, w: list[float]) -> tuple[float, d
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "tests" / "fixtures" / "train.jsonl"
-    samples, articles = labelled(path)
+    paths = [Path(a) for a in sys.argv[1:]] or [
+        REPO / "tests" / "fixtures" / "train.jsonl",
+        REPO.parent / "shared" / "seeds" / "gold.jsonl",
+    ]
+    if any("test" in p.name for p in paths):
+        raise SystemExit("the frozen test split is never used for calibration")
+    samples, articles = [], []
+    for path in paths:
+        s, a = labelled(path)
+        samples += s
+        articles += a
     b, w = fit(samples)
     threshold, at = choose_threshold(articles, b, w)
     right = sum(y for _, y in samples)
     doc = {
         "bias": round(b, 4),
         "weights": {s: round(wi, 4) for s, wi in zip(SIGNALS, w, strict=True)},
-        "fitted_on": f"{path.name}: {len(samples)} incidents, {right} right",
+        "fitted_on": f"{' + '.join(p.name for p in paths)} (train split and seeds): "
+        f"{len(samples)} incidents, {right} right",
         "alert_threshold": threshold,
     }
     header = (
         "# Written by scripts/calibrate_confidence.py (do not edit by hand): a logistic "
         "regression over\n# the signals of stream/extract/confidence.py, fitted on the train "
-        f"split. Main-channel alerts on train\n# at alert_threshold: {at}\n"
+        f"split and the seeds. Main-channel alerts\n# there at alert_threshold: {at}\n"
     )
     OUT.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     print(OUT.read_text())
