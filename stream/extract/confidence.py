@@ -32,15 +32,15 @@ SIGNALS = (
     "competing_figures",  # another source's figure was set aside
     "superseded_figure",  # an earlier count was set aside (a rising toll)
     "risen_toll",  # the toll is a risen figure ("ارتفع إلى 41")
-    "several_sides",  # the toll adds the dead of more than one side
     "specific_place",  # a town, village or district is named
     "known_perpetrator",  # the attacker is named
     "dated",  # the day is known
     "approximate",  # "نحو", "أكثر من", "على الأقل", "عشرات"
     "busy_article",  # the article tells three incidents or more
     "article_has_tallies",  # the article also reports running totals
-    "large_toll",  # ten dead or more
 )
+# Not signals, on purpose: "several sides" (adding every side's dead is the ACLED rule, not a
+# weakness) and "a large toll" (every alert has one: it would only move the bar for alerts).
 
 _SUMMARY_GROUPS = ("summary_scope", "several_events", "period_report", "tally", "cumulative")
 
@@ -78,7 +78,6 @@ def signals(
     killed = sum(c.value for c in figures) if figures else None
     clauses = [doc.clauses[ci] for ci in inc.clauses]
     qualifiers = {c.q.qualifier for c in figures if c.q.qualifier}
-    sides = {side for (role, side) in inc.tolls if role in ("killed", "executed") and side}
     found = {
         "no_toll": killed is None,
         "implied_count": any(c.q.kind == "singular" for c in figures),
@@ -88,14 +87,12 @@ def signals(
         "competing_figures": any(why == "alternative" for _, why in inc.set_aside),
         "superseded_figure": any(why == "superseded" for _, why in inc.set_aside),
         "risen_toll": any(c.rising for c in figures),
-        "several_sides": len(sides) > 1,
         "specific_place": bool(inc.specific_places()),
         "known_perpetrator": perpetrator != "UNKNOWN",
         "dated": inc.date is not None,
         "approximate": bool(qualifiers),
         "busy_article": incidents_in_article >= 3,
         "article_has_tallies": tallies_in_article > 0,
-        "large_toll": (killed or 0) >= 10,
     }
     return {name: int(found[name]) for name in SIGNALS}
 
