@@ -216,7 +216,12 @@ def _after_place_name(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     if q.kind != "digit":
         return False
     placed = any(p.end == q.start for p in doc.around(doc.places, q.start))
-    return placed and not _person_after(doc, q, lex)
+    if not placed or _person_after(doc, q, lex):
+        return False
+    # "بلغ عدد الشهداء جراء الغارات على بلدة الجرذي شرقي دير الزور 24": the count a rising
+    # phrase opened, not an outlet's name
+    c = doc.clauses[doc.clause_of(q.start)]
+    return not doc.within(doc.cues["rising"], c.start, q.start)
 
 
 def _an_age(doc: Document, q: Quantity, lex: Lexicon) -> bool:

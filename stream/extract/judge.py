@@ -109,7 +109,7 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
     if opens_with_a_tally(doc, tallies_so_far, incidents):
         for inc in incidents:
             listed = len(inc.specific_places()) >= 3  # "وتوزّع القصف على مدن … إدلب وأريحا …"
-            if (not inc.places or listed) and inc.has_toll():
+            if (not inc.specific_places() or listed) and inc.has_toll():
                 # "وبحسب التقرير، قتلت قوات النظام 78 مدنياً": a breakdown of the period
                 summarised.add(id(inc))
                 reasons.append("a figure with no place in a report that opens with a period total")
@@ -126,15 +126,21 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
             summarised.add(id(inc))
             reasons.append(f"killed {inc.total('killed')} retells a period total of the article")
     live = [i for i in live if id(i) not in summarised]
-    for inc in live:
-        why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])
-        if why is not None:
-            summarised.add(id(inc))
-            reasons.append(why)
-            tallies.extend(
-                TallyFigure(cas, None, cas.clause)
-                for cas in inc.figures("killed") + inc.figures("injured")
-            )
+    changed = True
+    while changed:  # a morning total may sum strikes a day total sums too: judge to a fixpoint
+        changed = False
+        for inc in live:
+            if id(inc) in summarised:
+                continue
+            why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])
+            if why is not None:
+                summarised.add(id(inc))
+                reasons.append(why)
+                changed = True
+                tallies.extend(
+                    TallyFigure(cas, None, cas.clause)
+                    for cas in inc.figures("killed") + inc.figures("injured")
+                )
     for inc in incidents:
         if id(inc) not in summarised:
             kept.append(inc)

@@ -19,7 +19,7 @@ from stream.extract.segment import Clause
 def since_is_recent(doc: Document, pos: int, lex: Lexicon) -> tuple[bool, date | None]:
     """After "منذ" at token ``pos``: does the period start recently (a continuing battle)?"""
     words = doc.words
-    if any(w in lex.words.until_words for w in words[pos + 2 : pos + 9]):
+    if any(set(prefix_forms(w)) & lex.words.until_words for w in words[pos + 2 : pos + 9]):
         return False, None  # "منذ 4 تشرين الأول حتى عصر اليوم": a period with both ends
     window = words[pos + 1 : pos + 5]
     recent_word = any(set(prefix_forms(w)) & lex.recent_since for w in window)
