@@ -140,6 +140,20 @@ def _claim(doc: Document, spans: list[Clause], actors: list[int], cas: list[Casu
     return single and any(doc.actors[i].role == "attacker" for i in actors)
 
 
+def _refers_back(doc: Document, ci: int) -> bool:
+    """The clause opens with "وذلك"/"ذلك": it qualifies what the sentence said before it."""
+    c = doc.clauses[ci]
+    return any(w in ("وذلك", "ذلك") for w in doc.words[c.start : min(c.start + 2, c.end)])
+
+
+def _own_time_or_place(doc: Document, ci: int) -> bool:
+    """The clause names a specific place or a day of its own."""
+    c = doc.clauses[ci]
+    places = doc.within(doc.places, c.start, c.end)
+    days = [d for d in doc.within(doc.dates, c.start, c.end) if d.kind != "year"]
+    return bool(days) or any(p.rank <= SPECIFIC_RANK for p in places)
+
+
 def _several(doc: Document, spans: list[Clause]) -> bool:
     """ "في هجومين منفصلين", "في حوادث متفرقة": the figure is told over several events."""
     return any(doc.has_cue("several_events", c.start, c.end) for c in spans)
@@ -218,6 +232,13 @@ def read_sentence(
             on = True  # a period with a figure: a tally, and so is the rest of the sentence
             since = since or since_here
         tally_flags[ci] = on and ci in counted
+    for back in [ci for ci in clause_ids if period[ci] and _refers_back(doc, ci)]:
+        # "مقتل 13 من عناصرهما، …، وذلك منذ انعقاد قمة طهران": a period told right after the
+        # figure and pointing back at it ("وذلك") counts it too, when the figure's clause names
+        # no specific place and no day
+        for ci in (back - 1, back - 2):
+            if ci in tally_flags and ci in counted and not _own_time_or_place(doc, ci):
+                tally_flags[ci] = True
     sentence_places = doc.within(doc.places, s.start, s.end)
     sentence_dates = [d for d in doc.within(doc.dates, s.start, s.end) if d.kind != "year"]
     has_specific = any(p.rank <= SPECIFIC_RANK for p in sentence_places) and (
