@@ -409,11 +409,17 @@ def _more(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     return noun is not None and noun.end < len(words) and words[noun.end] in lex.words.more_words
 
 
-def _subset(doc: Document, q: Quantity) -> bool:
+def _subset(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     """ "ومن بين القتلى 10 من حزب الله", "3 من المصابين": a breakdown of a count told
     before; "إحدى الجثث", "أحد الجرحى": one of the dead or wounded already counted."""
+    qualified = q.start
+    for back in range(4, 0, -1):  # "وبين القتلى ما لا يقل عن 10": look past a qualifier
+        qm = lex.qualifiers_before.match_at(doc.words, q.start - back) if q.start >= back else None
+        if qm is not None and qm.end == q.start:
+            qualified = q.start - back
+            break
     for m in doc.around(doc.cues["subset_openers"], q.start):
-        if m.end in (q.start, q.start - 1):
+        if m.end in (q.start, q.start - 1, qualified):
             return True
         if m.start == q.end and m.entry.startswith("من ال"):
             return True  # "3 من المصابين حالتهم حرجة": three of the wounded
@@ -440,7 +446,7 @@ def find_casualties(doc: Document, lex: Lexicon) -> list[Casualty]:
                     role,
                     _actor(doc, q, clause, span, lex),
                     clause,
-                    _subset(doc, q),
+                    _subset(doc, q, lex),
                     rising=_after_rising(doc, q, lex),
                     alternative=_alternative(doc, q, s.start),
                     earlier=_earlier(doc, q, s.start),

@@ -94,11 +94,14 @@ def _singulars(
     starts = {q.start for q in found}
     extra: list[Quantity] = []
 
-    def singular(word: str) -> bool:
-        """ "عنصر", and with the article "المواطن", "الشاب" (a named victim follows)."""
-        return word in lex.singular_nouns or (
-            word.startswith("ال") and word[2:] in lex.singular_nouns
-        )
+    def singular(word: str, accusative: bool = False) -> bool:
+        """ "عنصر", with the article "المواطن", "الشاب" (a named victim follows), and, as the
+        subject of a verb after it, in the accusative ("إن جندياً قُتل")."""
+        if word in lex.singular_nouns:
+            return True
+        if word.startswith("ال") and word[2:] in lex.singular_nouns:
+            return True
+        return accusative and word.endswith("يا") and word[:-1] in lex.singular_nouns
 
     def add_one(j: int) -> None:
         """One person, and the kin who share their fate ("… وابنه", "مع مرافقه",
@@ -139,11 +142,12 @@ def _singulars(
     # "وكان عنصر من قسد قد قتل …", "شاب يقتل برصاص …": a singular noun, then the verb
     role_starts = {m.start for m in roles}
     role_ends = {m.end for m in roles}
+    count_ends = {q.end for q in found}
     for j, word in enumerate(words):
-        if not singular(word) or {j, j - 1} & starts:
+        if not singular(word, accusative=True) or {j, j - 1} & starts:
             continue
-        if j > 0 and (words[j - 1].isdigit() or j in role_ends):
-            continue
+        if j > 0 and (words[j - 1].isdigit() or j in role_ends or j in count_ends):
+            continue  # "أحد عشر عسكرياً": the noun of a count, not one more person
         if j + 1 in starts and words[j + 1].startswith("و"):
             # "لقي ضابط وثلاثة جنود حتفهم": one person coordinated with a count
             extra.append(Quantity(j, j + 1, 1, "singular", None))

@@ -148,3 +148,23 @@ def test_a_risen_toll_below_the_current_one_is_another_places_count() -> None:
     )
     assert max(k for k in tolls(ex) if k is not None) == 6
     assert 11 in tally_values(ex)
+
+
+def test_a_sentence_saying_nobody_was_hurt_sets_the_toll_to_zero() -> None:
+    ex = run(
+        "سقطت قذيفتا هاون اليوم على قرية في قضاء خبات بمحافظة أربيل.\n"
+        "وبيّن المصدر أن إحدى القذيفتين ارتطمت بسطح أحد البيوت، دون وقوع خسائر."
+    )
+    assert tolls(ex) == [0]
+
+
+def test_a_subset_after_a_qualifier_and_an_accusative_subject() -> None:
+    ex = run(
+        "قتل 73 عنصراً من قوات النظام في هجمات لداعش على حواجز في ريف حمص الشرقي اليوم.\n"
+        "وبين القتلى ما لا يقل عن 10 عناصر من حزب الله."
+    )
+    assert tolls(ex) == [73]
+    ex = run("قال مصدر أمني إن جندياً قُتل وأصيب اثنان بانفجار عبوة ناسفة في قضاء تلعفر اليوم.")
+    assert tolls(ex) == [1]
+    ex = run("سقط أحد عشر قتيلاً مدنياً بغارات على سوق مدينة معرة النعمان صباح اليوم.")
+    assert tolls(ex) == [11]
