@@ -95,7 +95,9 @@ class Notifier:
         """
         started = idle_since = time.monotonic()
         while not stop.is_set():
-            batch = self.consumer.poll(timeout_ms=500)
+            batch = self._poll(stop)
+            if batch is None:
+                continue  # the broker is out of reach: waited, try again
             if not batch:
                 now = time.monotonic()
                 if not self.consumer.assignment():
@@ -114,6 +116,21 @@ class Notifier:
                 stop.wait(pause)
         log.info("notifier stopping: %s", self.stats)
         return self.stats
+
+    def _poll(self, stop: threading.Event) -> dict[Any, list[Record]] | None:
+        """One poll; None when the broker cannot be reached (kafka-python raises from poll
+        while a metadata refresh finds it down). The loop must outlive a broker outage: it
+        waits with back-off and polls again from its position, so nothing is skipped."""
+        from kafka.errors import KafkaError
+
+        try:
+            batch: dict[Any, list[Record]] = self.consumer.poll(timeout_ms=500)
+        except KafkaError as exc:
+            pause = self._next_backoff()
+            log.warning("broker unreachable (%s): polling again in %.1f s", exc, pause)
+            stop.wait(pause)
+            return None
+        return batch
 
     def _next_backoff(self) -> float:
         self._backoff = min(self.backoff_max, max(self.backoff_min, self._backoff * 2))

@@ -179,3 +179,30 @@ def test_dlq_outage_keeps_the_record(slack: SlackServer, tmp_path: Path) -> None
     assert stats.outcomes == {"retried": 3}
     assert n.consumer.committed == {}
     assert n.consumer.position[TP("alerts", 0)] == 0  # rewound: read again next time
+
+
+class FlakyConsumer(FakeConsumer):
+    """Raises like kafka-python's poll while the broker is down, then recovers."""
+
+    def __init__(self, values: dict[int, list[bytes]], failures: int) -> None:
+        super().__init__(values)
+        self.failures = failures
+
+    def poll(self, timeout_ms: int = 0) -> dict[TP, list[Rec]]:
+        if self.failures:
+            from kafka.errors import KafkaConnectionError
+
+            self.failures -= 1
+            raise KafkaConnectionError("111 ECONNREFUSED")
+        return super().poll(timeout_ms)
+
+
+def test_a_broker_outage_during_poll_is_waited_out(slack: SlackServer, tmp_path: Path) -> None:
+    sink = SlackBotSink(DEFAULT_TOKEN, slack.api_url, max_retries=0)
+    dispatcher = Dispatcher(Ledger(tmp_path / "ledger.sqlite"), sink, ROUTES)
+    consumer = FlakyConsumer({0: [raw("a")]}, failures=3)
+    n = Notifier(dispatcher, consumer, FakeProducer(), backoff_s=(0.01, 0.02))
+    stats = n.run(threading.Event(), max_idle_s=0)
+    assert consumer.failures == 0
+    assert consumer.committed == {TP("alerts", 0): 1}
+    assert stats.outcomes == {"posted": 1}
