@@ -188,26 +188,34 @@ def _nearest_role(roles: list[Match[str]], q: Quantity) -> str | None:
     return best.value
 
 
+def _qualifier_start(doc: Document, q: Quantity, lex: Lexicon) -> int:
+    """Where the number's phrase begins: before a qualifier written ahead of it ("ما لا يقل
+    عن 10", longest first), else at the number."""
+    for back in range(4, 0, -1):
+        if q.start - back < 0:
+            continue
+        m = lex.qualifiers_before.match_at(doc.words, q.start - back)
+        if m is not None and m.end == q.start:
+            return q.start - back
+    return q.start
+
+
+def _rising_cue(doc: Document, q: Quantity, lex: Lexicon) -> Match[str] | None:
+    """ "ارتفع إلى 41", "بلغ عددهم نحو 70": the rising phrase whose toll the number is."""
+    i = _qualifier_start(doc, q, lex) - 1
+    if i < 0 or doc.words[i] not in lex.words.toll_openers:
+        return None
+    found = [
+        m
+        for m in doc.around(doc.cues["rising"], i, RISING_REACH + 4)
+        if i - RISING_REACH <= m.end <= i + 1 and _no_break(doc, m.end, i)
+    ]
+    return found[-1] if found else None  # the nearest one opens the number's phrase
 
 
 def _after_rising(doc: Document, q: Quantity, lex: Lexicon) -> bool:
-    """ "ارتفع إلى 41", "بلغ عددهم نحو 70": a toll right after a rising phrase."""
-    i = q.start - 1
-    for back in range(4, 0, -1):  # skip a qualifier before the number, longest first
-        m = (
-            lex.qualifiers_before.match_at(doc.words, q.start - back)
-            if q.start - back >= 0
-            else None
-        )
-        if m is not None and m.end == q.start:
-            i = q.start - back - 1
-            break
-    if i < 0 or doc.words[i] not in lex.words.toll_openers:
-        return False
-    return any(
-        i - RISING_REACH <= m.end <= i + 1 and _no_break(doc, m.end, i)
-        for m in doc.around(doc.cues["rising"], i, RISING_REACH + 4)
-    )
+    """A toll right after a rising phrase."""
+    return _rising_cue(doc, q, lex) is not None
 
 
 def _after_place_name(doc: Document, q: Quantity, lex: Lexicon) -> bool:
@@ -322,15 +330,17 @@ def _actor(
         hit = next((a for a in doc.around(doc.actors, k) if a.start == k), None)
         if hit is not None and hit.role not in ("attacker", "partner"):
             return hit.code
-    if _after_rising(doc, q, lex):
+    rising = _rising_cue(doc, q, lex)
+    if rising is not None:
         # "ارتفع عدد قتلى قوات النظام إلى 9": the side named inside the rising phrase;
         # "ليرتفع إلى 8 تعداد من قضوا": none named there, a risen total of every side
         # "ارتفع إلى 106 … عدد قتلى قوات النظام": or after it, right after a casualty noun
-        rising = doc.within(doc.cues["rising"], max(0, q.start - RISING_REACH), q.start)
-        inside = doc.within(doc.actors, rising[-1].end, q.start) if rising else []
-        named = [a for a in inside if a.role != "attacker"]
+        inside = doc.within(doc.actors, rising.end, q.start)
+        named = {a.code for a in inside if a.role != "attacker"}
+        if len(named) == 1:
+            return named.pop()
         if named:
-            return named[-1].code
+            return None  # "… الاشتباكات بين الفصائل وقسد إلى 19": both sides' dead
         for r in doc.within(doc.roles, q.end, c.end):
             after = next((a for a in doc.around(doc.actors, r.end) if a.start == r.end), None)
             if after is not None and after.role != "attacker":
@@ -367,10 +377,9 @@ def combined_count(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     for m in doc.within(doc.cues["combined_counts"], max(0, q.start - 7), q.start):
         if _no_break(doc, m.end - 1, q.start):
             return True
-    if _after_rising(doc, q, lex):
-        rising = doc.within(doc.cues["rising"], max(0, q.start - RISING_REACH), q.start)
-        if rising and doc.within(doc.cues["combined_counts"], rising[-1].start, q.start):
-            return True
+    rising = _rising_cue(doc, q, lex)
+    if rising is not None and doc.within(doc.cues["combined_counts"], rising.start, q.start):
+        return True
     nxt = [r for r in doc.around(doc.roles, q.end) if r.start == q.end]
     if nxt and nxt[0].value == "killed":
         joined = [r for r in doc.around(doc.roles, nxt[0].end) if r.start == nxt[0].end]
@@ -412,12 +421,7 @@ def _more(doc: Document, q: Quantity, lex: Lexicon) -> bool:
 def _subset(doc: Document, q: Quantity, lex: Lexicon) -> bool:
     """ "ومن بين القتلى 10 من حزب الله", "3 من المصابين": a breakdown of a count told
     before; "إحدى الجثث", "أحد الجرحى": one of the dead or wounded already counted."""
-    qualified = q.start
-    for back in range(4, 0, -1):  # "وبين القتلى ما لا يقل عن 10": look past a qualifier
-        qm = lex.qualifiers_before.match_at(doc.words, q.start - back) if q.start >= back else None
-        if qm is not None and qm.end == q.start:
-            qualified = q.start - back
-            break
+    qualified = _qualifier_start(doc, q, lex)  # "وبين القتلى ما لا يقل عن 10"
     for m in doc.around(doc.cues["subset_openers"], q.start):
         if m.end in (q.start, q.start - 1, qualified):
             return True
