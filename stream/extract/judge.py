@@ -5,7 +5,7 @@ Why a step of its own: a reporter often opens with the day's total ("قضى 11 �
 (7 in the market of Ariha, 3 in Hazarin, 1 in Maarat Harma). Read sentence by sentence the
 lead is one more incident, and the largest one: a false alert of exactly the kind Marsad
 exists to prevent. Only the whole article shows that it sums the others, so the judgement is
-made here, after assembly, and each figure it moves keeps the reason.
+made here, after assembly.
 
 Rules, each general:
 
@@ -36,7 +36,13 @@ from stream.extract.document import Document
 class Judged:
     incidents: list[Assembled]
     tallies: list[TallyFigure]
-    reasons: list[str]
+
+
+def _as_tallies(inc: Assembled) -> list[TallyFigure]:
+    """An incident judged to be a total: its dead and wounded figures become tallies."""
+    return [
+        TallyFigure(cas, None, cas.clause) for cas in inc.figures("killed") + inc.figures("injured")
+    ]
 
 
 def _is_sum(total: int, values: list[int]) -> bool:
@@ -58,16 +64,16 @@ def _wide_scope(doc: Document, inc: Assembled) -> bool:
     )
 
 
-def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> str | None:
-    """Why this incident's toll is the total of others told in the article, if it is."""
+def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> bool:
+    """Is this incident's toll the total of others told in the article?"""
     total = inc.total("killed")
     if not total:
-        return None
+        return False
     others = [o for o in live if o is not inc]
     values = [v for o in others if (v := o.total("killed"))]
     broad = not inc.specific_places() or len(inc.admin1s()) >= 2
     if broad and _is_sum(total, values):
-        return f"killed {total} is the sum of other incidents' tolls"
+        return True  # the sum of other incidents' tolls
     mine = inc.admin1s()
     placed = [
         v
@@ -81,9 +87,8 @@ def summary_of_others(doc: Document, inc: Assembled, live: list[Assembled]) -> s
     # a lead with no specific place at all may be itemized a little over its total (an
     # itemized toll read one too high must not turn the day's total into the largest event)
     ceiling = total * (1.5 if not inc.specific_places() else 1.0)
-    if len(placed) >= 2 and total / 2 <= sum(placed) <= ceiling and _wide_scope(doc, inc):
-        return f"killed {total} covers several places and sums incidents told with their own"
-    return None
+    # it covers several places and sums incidents told with their own
+    return len(placed) >= 2 and total / 2 <= sum(placed) <= ceiling and _wide_scope(doc, inc)
 
 
 def opens_with_a_tally(
@@ -102,9 +107,7 @@ def opens_with_a_tally(
 
 def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyFigure]) -> Judged:
     live = [i for i in incidents if not i.background]
-    kept: list[Assembled] = []
     tallies: list[TallyFigure] = []
-    reasons: list[str] = []
     summarised: set[int] = set()
     if opens_with_a_tally(doc, tallies_so_far, incidents):
         for inc in incidents:
@@ -112,11 +115,7 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
             if (not inc.specific_places() or listed) and inc.has_toll():
                 # "وبحسب التقرير، قتلت قوات النظام 78 مدنياً": a breakdown of the period
                 summarised.add(id(inc))
-                reasons.append("a figure with no place in a report that opens with a period total")
-                tallies.extend(
-                    TallyFigure(cas, None, cas.clause)
-                    for cas in inc.figures("killed") + inc.figures("injured")
-                )
+                tallies.extend(_as_tallies(inc))
     told = {t.casualty.value for t in tallies_so_far if t.casualty.role in ("killed", "executed")}
     for inc in incidents:
         if id(inc) in summarised or inc.specific_places():
@@ -124,7 +123,6 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
         if inc.total("killed") and inc.total("killed") in told:
             # "وأفاد التقرير بأن المجازر أسفرت عن مقتل 2257": the period total retold
             summarised.add(id(inc))
-            reasons.append(f"killed {inc.total('killed')} retells a period total of the article")
     live = [i for i in live if id(i) not in summarised]
     changed = True
     while changed:  # a morning total may sum strikes a day total sums too: judge to a fixpoint
@@ -132,16 +130,8 @@ def judge(doc: Document, incidents: list[Assembled], tallies_so_far: list[TallyF
         for inc in live:
             if id(inc) in summarised:
                 continue
-            why = summary_of_others(doc, inc, [o for o in live if id(o) not in summarised])
-            if why is not None:
+            if summary_of_others(doc, inc, [o for o in live if id(o) not in summarised]):
                 summarised.add(id(inc))
-                reasons.append(why)
                 changed = True
-                tallies.extend(
-                    TallyFigure(cas, None, cas.clause)
-                    for cas in inc.figures("killed") + inc.figures("injured")
-                )
-    for inc in incidents:
-        if id(inc) not in summarised:
-            kept.append(inc)
-    return Judged(kept, tallies, reasons)
+                tallies.extend(_as_tallies(inc))
+    return Judged([i for i in incidents if id(i) not in summarised], tallies)
