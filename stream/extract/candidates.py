@@ -398,7 +398,10 @@ def _by_own_place(
     shares: list[tuple[list[PlaceMention], list[Casualty]]] = []
     for c, p in owned:
         if p is None:  # an injured count told without its own place joins the one before
-            shares[-1][1].append(c) if shares else shares.append((places, [c]))
+            if shares:
+                shares[-1][1].append(c)
+            else:
+                shares.append((places, [c]))
             continue
         if shares and shares[-1][0] and shares[-1][0][0].place.name_en == p.place.name_en:
             shares[-1][1].append(c)

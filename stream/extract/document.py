@@ -83,10 +83,6 @@ class Document:
         return bool(self.within(self.cues[group], start, end))
 
 
-
-
-
-
 def _singulars(
     words: list[str], roles: list[Match[str]], found: list[Quantity], lex: Lexicon
 ) -> list[Quantity]:

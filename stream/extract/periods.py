@@ -48,8 +48,6 @@ def _period_after_during(doc: Document, c: Clause, lex: Lexicon) -> bool:
     return False
 
 
-
-
 def elapsed_recall(doc: Document, c: Clause, lex: Lexicon) -> bool:
     """ "بعد نحو شهر على تفجير مماثل", "بعد أسبوعين من هجوم": weeks have passed since the
     event this clause names, so it is a recalled one, not today's."""
@@ -62,8 +60,6 @@ def elapsed_recall(doc: Document, c: Clause, lex: Lexicon) -> bool:
             if w in lex.period_units or w in lex.words.dual_periods:
                 return words[j + 1] in lex.words.elapsed_links
     return False
-
-
 
 
 def ago(doc: Document, c: Clause, lex: Lexicon) -> bool:
@@ -90,11 +86,11 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
     c = doc.clauses[ci]
     since_date: date | None = None
     tally = False
-    compared: set[int] = set()
+    # "الهجوم الأعنف منذ أشهر", "أعنف قصف … منذ عام 2020": a comparison, not a period
+    compared = compared_since(doc, c.start, c.end)
     for m in doc.within(doc.cues["since"], c.start, c.end):
-        if doc.within(doc.cues["superlatives"], m.start - 5, m.start):
-            compared.add(m.start)
-            continue  # "الهجوم الأعنف منذ أشهر", "أعنف قصف … منذ عام 2020": a comparison
+        if m.start in compared:
+            continue
         recent, start = since_is_recent(doc, m.start, lex)
         since_date = start
         if not recent:
@@ -111,9 +107,7 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
             since_date = next(
                 (d.value for d in doc.within(doc.dates, c.start, c.end) if d.value), None
             )
-    report = any(
-        m.start not in compared for m in doc.within(doc.cues["period_report"], c.start, c.end)
-    )
+    report = doc.has_cue("period_report", c.start, c.end)
     if report or _period_after_during(doc, c, lex) or _during_named_period(doc, c, lex):
         tally = True
     return tally, since_date
