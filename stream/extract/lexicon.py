@@ -28,7 +28,9 @@ from stream.extract.schema import (
     NumbersFile,
     TriggersFile,
     WordsFile,
+    norm_map,
     validate,
+    word_set,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -249,61 +251,10 @@ def phrase_index(
     return index
 
 
-def word_set(words: Iterable[str]) -> frozenset[str]:
-    return frozenset(norm(w) for w in words)
-
-
 def word_set_with_article(words: Iterable[str]) -> frozenset[str]:
     """Words, and the same words with the article ("قصف", "القصف")."""
     base = word_set(words)
     return base | frozenset("ال" + w for w in base if not w.startswith("ال"))
-
-
-@dataclass(frozen=True)
-class WordGroups:
-    """The small word groups of ``words.yaml``, normalized (see that file for what each decides)."""
-
-    during_words: frozenset[str]
-    dual_periods: frozenset[str]
-    elapsed_links: frozenset[str]
-    ago_units: frozenset[str]
-    until_words: frozenset[str]
-    short_since_units: dict[str, int]
-    both_sides: frozenset[str]
-    toll_openers: frozenset[str]
-    actor_stops: frozenset[str]
-    parted_verbs: frozenset[str]
-    met_verbs: frozenset[str]
-    life_verbs: frozenset[str]
-    more_words: frozenset[str]
-    age_words: frozenset[str]
-    injured_nouns: frozenset[str]
-    life_objects: frozenset[str]
-    killed_forms: frozenset[str]
-    aircraft: frozenset[str]
-    nationality: frozenset[str]
-    ownership: frozenset[str]
-    against: frozenset[str]
-    relatives: frozenset[str]
-    month_parts: dict[str, int]
-    year_words: frozenset[str]
-    singular_verbs: frozenset[str]
-    split_idiom_verbs: frozenset[str]
-    province_words: frozenset[str]
-    dual_province_words: frozenset[str]
-    directions: frozenset[str]
-    place_nouns: frozenset[str]
-    settlement_nouns: frozenset[str]
-    not_place_names: frozenset[str]
-    away: frozenset[str]
-    aside_openers: frozenset[str]
-
-    @classmethod
-    def from_file(cls, data: WordsFile) -> WordGroups:
-        values: dict[str, Any] = {}
-        for name, raw in data.model_dump().items():
-            values[name] = _norm_map(raw) if isinstance(raw, dict) else word_set(raw)
-        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -357,12 +308,8 @@ class Lexicon:
     relative_days: PhraseIndex[int]
     past_words: frozenset[str]
     current_words: frozenset[str]
-    words: WordGroups
+    words: WordsFile
     judge: dict[str, PhraseIndex[str]]
-
-
-def _norm_map(mapping: dict[str, int]) -> dict[str, int]:
-    return {norm(k): int(v) for k, v in mapping.items()}
 
 
 @lru_cache(maxsize=1)
@@ -370,11 +317,10 @@ def lexicon() -> Lexicon:
     """Load and index every lexicon once per process."""
     actors_data = load_checked("actors.yaml", ActorsFile).model_dump()
     triggers = load_checked("triggers.yaml", TriggersFile).model_dump()
-    cues_file = load_checked("cues.yaml", CuesFile)
-    cues = cues_file.model_dump()
+    cues = load_checked("cues.yaml", CuesFile).model_dump()
     numbers = load_checked("numbers.yaml", NumbersFile).model_dump()
     dates = load_checked("dates.yaml", DatesFile).model_dump()
-    words = WordGroups.from_file(load_checked("words.yaml", WordsFile))
+    words = load_checked("words.yaml", WordsFile)
     judge_groups = (
         "combined_counts",
         "summary_scope",
@@ -431,11 +377,11 @@ def lexicon() -> Lexicon:
         no_casualty_blockers=word_set(cues["no_casualty_blockers"]),
         period_units=word_set(cues["period_units"]),
         recent_since=word_set(cues["recent_since"]),
-        units=_norm_map(numbers["units"]),
-        tens=_norm_map(numbers["tens"]),
-        hundreds=_norm_map(numbers["hundreds"]),
-        multipliers=_norm_map(numbers["multipliers"]),
-        vague=_norm_map(numbers["vague"]),
+        units=norm_map(numbers["units"]),
+        tens=norm_map(numbers["tens"]),
+        hundreds=norm_map(numbers["hundreds"]),
+        multipliers=norm_map(numbers["multipliers"]),
+        vague=norm_map(numbers["vague"]),
         qualifiers_before=phrase_index(qb),
         qualifiers_after=phrase_index(qa),
         person_nouns=phrase_index({"person": numbers["person_nouns"]}, article=True),

@@ -16,13 +16,12 @@ from typing import Any
 from stream.extract.lexicon import (
     DATA_DIR,
     PhraseIndex,
-    WordGroups,
     lexicon,
     load_yaml,
     prefix_forms,
 )
 from stream.extract.normalize import norm
-from stream.extract.schema import PlacesFile, validate
+from stream.extract.schema import PlacesFile, WordsFile, validate
 
 #: Lower is more specific.
 KIND_RANK: dict[str, int] = {
@@ -156,7 +155,7 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
     return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
 
 
-def _unlisted(words: list[str], known: list[PlaceMention], w: WordGroups) -> list[PlaceMention]:
+def _unlisted(words: list[str], known: list[PlaceMention], w: WordsFile) -> list[PlaceMention]:
     """ "في بلدة حزارين", "قرية أم الحنطة": a settlement the gazetteer lacks is still a
     place of its own (no governorate: that comes from the places around it), so that two
     strikes on two such villages stay two incidents."""
@@ -176,7 +175,7 @@ def _unlisted(words: list[str], known: list[PlaceMention], w: WordGroups) -> lis
     return out
 
 
-def _destination(words: list[str], start: int, w: WordGroups) -> bool:
+def _destination(words: list[str], start: int, w: WordsFile) -> bool:
     """ "نقل الجرحى إلى مشفى مدينة X", "انطلاقاً من X": where people went or came from."""
     k = start - 1
     while k >= 0 and k >= start - 3 and set(prefix_forms(words[k])) & w.place_nouns:

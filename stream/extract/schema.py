@@ -9,12 +9,31 @@ first loaded; a mistake stops start-up with the file and the key path at fault
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from stream.extract.normalize import norm
 
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Words = list[Word]
+
+
+def word_set(words: Iterable[str]) -> frozenset[str]:
+    """Words normalized like article text, for membership tests."""
+    return frozenset(norm(w) for w in words)
+
+
+def norm_map(mapping: dict[str, int]) -> dict[str, int]:
+    """Words with a number each, the words normalized like article text."""
+    return {norm(k): int(v) for k, v in mapping.items()}
+
+
+#: a word group the reading steps test membership in, normalized at load
+WordSet = Annotated[frozenset[Word], AfterValidator(word_set)]
+#: words with a number each ("مطلع" -> 1), normalized at load
+WordMap = Annotated[dict[Word, int], AfterValidator(norm_map)]
 
 
 class LexiconError(ValueError):
@@ -108,40 +127,42 @@ class DatesFile(_File):
 
 
 class WordsFile(_File):
-    during_words: Words
-    dual_periods: Words
-    elapsed_links: Words
-    ago_units: Words
-    until_words: Words
-    short_since_units: dict[str, int]
-    both_sides: Words
-    toll_openers: Words
-    actor_stops: Words
-    parted_verbs: Words
-    met_verbs: Words
-    life_verbs: Words
-    more_words: Words
-    age_words: Words
-    injured_nouns: Words
-    life_objects: Words
-    killed_forms: Words
-    aircraft: Words
-    nationality: Words
-    ownership: Words
-    against: Words
-    relatives: Words
-    month_parts: dict[str, int]
-    year_words: Words
-    singular_verbs: Words
-    split_idiom_verbs: Words
-    province_words: Words
-    dual_province_words: Words
-    directions: Words
-    place_nouns: Words
-    settlement_nouns: Words
-    not_place_names: Words
-    away: Words
-    aside_openers: Words
+    """``words.yaml``: the small groups the reading steps decide with, ready to use."""
+
+    during_words: WordSet
+    dual_periods: WordSet
+    elapsed_links: WordSet
+    ago_units: WordSet
+    until_words: WordSet
+    short_since_units: WordMap
+    both_sides: WordSet
+    toll_openers: WordSet
+    actor_stops: WordSet
+    parted_verbs: WordSet
+    met_verbs: WordSet
+    life_verbs: WordSet
+    more_words: WordSet
+    age_words: WordSet
+    injured_nouns: WordSet
+    life_objects: WordSet
+    killed_forms: WordSet
+    aircraft: WordSet
+    nationality: WordSet
+    ownership: WordSet
+    against: WordSet
+    relatives: WordSet
+    month_parts: WordMap
+    year_words: WordSet
+    singular_verbs: WordSet
+    split_idiom_verbs: WordSet
+    province_words: WordSet
+    dual_province_words: WordSet
+    directions: WordSet
+    place_nouns: WordSet
+    settlement_nouns: WordSet
+    not_place_names: WordSet
+    away: WordSet
+    aside_openers: WordSet
 
 
 class PlaceEntry(BaseModel):
