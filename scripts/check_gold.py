@@ -11,23 +11,13 @@ import re
 import sys
 from pathlib import Path
 
-ACTORS = {"ISIS", "SYRIAN_GOV", "IRAN_BACKED", "RUSSIA", "SDF", "COALITION", "TURKEY",
-          "IRAQ_GOV", "OPPOSITION", "HTS", "ISRAEL", "CIVILIANS", "UNKNOWN"}
-EVENTS = {
-    "Battles": {
-        "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
-    },
-    "Explosions/Remote violence": {
-        "Air/drone strike", "Suicide bomb", "Shelling/artillery/missile attack",
-        "Remote explosive/landmine/IED", "Grenade",
-    },
-    "Violence against civilians": {"Attack", "Abduction/forced disappearance"},
-    "Strategic developments": {
-        "Arrests", "Looting/property destruction", "Other", "Disrupted weapons use",
-        "Headquarters or base established", "Change to group/activity", "Agreement",
-        "Non-violent transfer of territory",
-    },
-}
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES  # noqa: E402  (the contract's codes)
+
+ACTORS = set(ACTOR_CODES)
+EVENTS = {event: set(subs) for event, subs in SUB_EVENT_TYPES.items()}
 CATEGORIES = {"single", "rising", "multi", "tally", "negative"}
 ADMIN = re.compile(r"^(SY|IQ|LB|TR|JO|IL|PS)-[A-Z0-9]{1,3}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
