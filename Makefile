@@ -34,7 +34,8 @@ eval-gate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy marsad ingest stream alerts
+	$(BIN)/mypy marsad ingest stream alerts control
+	$(BIN)/lint-imports
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -70,11 +70,9 @@ def alerts_cmd(
             return
         if once and max_idle is None:
             max_idle = 5.0
-        servers = bootstrap or settings.kafka_bootstrap
-        if not servers:
-            from marsad.kafka import ensure_local_broker
+        from marsad.kafka.broker import kafka_address
 
-            servers = ensure_local_broker(settings)
+        servers = kafka_address(settings, bootstrap)
         stop = threading.Event()
 
         def _on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -83,12 +81,12 @@ def alerts_cmd(
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
-        from alerts.notifier import GROUP_ID
-        from marsad.topics import ALERTS
-
-        group = group or GROUP_ID
-        log.info("consuming %s from %s as group %s", ALERTS, servers, group)
-        stats = run_notifier(dispatcher, servers, stop, group_id=group, max_idle_s=max_idle)
+        topics = settings.topics
+        group = group or topics.alerts_group
+        log.info("consuming %s from %s as group %s", topics.alerts, servers, group)
+        stats = run_notifier(
+            dispatcher, servers, stop, topics=topics, group_id=group, max_idle_s=max_idle
+        )
         click.echo(f"alerts: {stats}", err=True)
     finally:
         dispatcher.ledger.close()

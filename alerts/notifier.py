@@ -15,7 +15,6 @@ Failures:
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -26,11 +25,9 @@ from typing import Any, Protocol
 from alerts.delivery import PermanentDeliveryError, TransientDeliveryError
 from alerts.dispatch import Dispatcher
 from marsad.records import Alert, RecordError
-from marsad.topics import ALERTS, ALERTS_GROUP, dlq
+from marsad.topics import Topics, dead_letter, dlq
 
 log = logging.getLogger(__name__)
-
-GROUP_ID = ALERTS_GROUP
 
 
 class Record(Protocol):
@@ -49,19 +46,6 @@ class Stats:
         return ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing"
 
 
-def dlq_value(raw: bytes | None, error: str) -> bytes:
-    """The contract's dead-letter shape: the original JSON object plus ``error``."""
-    try:
-        data: Any = json.loads(raw or b"")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        data = None
-    if not isinstance(data, dict):
-        text = (raw or b"").decode("utf-8", errors="replace")
-        data = {"schema": 1, "raw": text}
-    data["error"] = error
-    return json.dumps(data, ensure_ascii=False).encode("utf-8")
-
-
 class Notifier:
     """Consumer loop around a :class:`Dispatcher`; owns neither the consumer nor the producer."""
 
@@ -71,7 +55,7 @@ class Notifier:
         consumer: Any,
         producer: Any,
         *,
-        dlq_topic: str = dlq(ALERTS),
+        dlq_topic: str = dlq(Topics().alerts),  # the contract's alerts.dlq
         backoff_s: tuple[float, float] = (1.0, 60.0),
     ) -> None:
         self.dispatcher = dispatcher
@@ -204,7 +188,7 @@ class Notifier:
 
         try:
             future = self.producer.send(
-                self.dlq_topic, key=record.key, value=dlq_value(record.value, error)
+                self.dlq_topic, key=record.key, value=dead_letter(record.value, error)
             )
             future.get(timeout=30)
         except KafkaError as exc:

@@ -16,10 +16,10 @@ from alerts import routing
 from alerts.delivery import Sink, make_sink
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
-from alerts.notifier import GROUP_ID, Notifier, Stats
+from alerts.notifier import Notifier, Stats
 from marsad.records import Alert
 from marsad.settings import Settings
-from marsad.topics import ALERTS
+from marsad.topics import Topics, dlq
 
 log = logging.getLogger(__name__)
 
@@ -68,16 +68,19 @@ def run_notifier(
     bootstrap: str,
     stop: threading.Event,
     *,
-    group_id: str = GROUP_ID,
+    topics: Topics,
+    group_id: str | None = None,
     max_idle_s: float | None = None,
 ) -> Stats:
-    """Consume ``alerts`` with manual commits until ``stop`` (or idle); close cleanly."""
+    """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly.
+
+    ``group_id`` defaults to the namespace's notifier group."""
     from kafka import KafkaConsumer, KafkaProducer
 
     consumer = KafkaConsumer(
-        ALERTS,
+        topics.alerts,
         bootstrap_servers=bootstrap,
-        group_id=group_id,
+        group_id=group_id or topics.alerts_group,
         client_id="marsad-alerts",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -94,7 +97,8 @@ def run_notifier(
         linger_ms=0,
     )
     try:
-        return Notifier(dispatcher, consumer, producer).run(stop, max_idle_s=max_idle_s)
+        notifier = Notifier(dispatcher, consumer, producer, dlq_topic=dlq(topics.alerts))
+        return notifier.run(stop, max_idle_s=max_idle_s)
     finally:
         consumer.close(autocommit=False)
         producer.close(timeout=10)

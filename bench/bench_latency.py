@@ -25,12 +25,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from alerts.slack_stub import SlackStub  # noqa: E402
-from marsad.demo import write_feeds_file  # noqa: E402
-from marsad.demo.feed import DemoItem, FeedServer, render_rss  # noqa: E402
+from control.demo import write_feeds_file  # noqa: E402
+from control.demo.feed import DemoItem, FeedServer, render_rss  # noqa: E402
+from control.services import ServiceGroup, child_env  # noqa: E402
+from control.slack_stub import SlackStub  # noqa: E402
 from marsad.kafka.broker import LocalBroker  # noqa: E402
-from marsad.services import ServiceGroup, child_env  # noqa: E402
-from marsad.topics import ensure_topics  # noqa: E402
+from marsad.topics import Topics, ensure_topics  # noqa: E402
 from tests.support.kafka_helpers import free_ports  # noqa: E402
 
 SAMPLES = 20
@@ -45,7 +45,7 @@ def towns(count: int, min_apart_deg: float = 0.5) -> list[tuple[str, str]]:
     """Towns from the gazetteer (Arabic alias, English name), far enough apart that the
     merge rules (config/rules.yaml: nearby places on the same day are one incident) keep
     each report a new incident, hence a new Slack post."""
-    data = yaml.safe_load((ROOT / "stream/extract/data/places.yaml").read_text("utf-8"))
+    data = yaml.safe_load((ROOT / "marsad/data/places.yaml").read_text("utf-8"))
     candidates = [p for p in data["places"] if p["kind"] in ("town", "city")]
     random.Random(7).shuffle(candidates)
     picked: list[dict[str, object]] = []
@@ -76,7 +76,7 @@ def main() -> int:
     slack = SlackStub(valid_tokens=[TOKEN]).start()
     group = None
     try:
-        ensure_topics(broker.bootstrap, 4)
+        ensure_topics(broker.bootstrap, 4, Topics())
         feeds_file = work / "feeds.yaml"
         write_feeds_file(feeds_file, f"{feed.base_url}/feed.xml")
         items: list[DemoItem] = []

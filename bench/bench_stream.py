@@ -30,11 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from control.workers import WorkerProcess, wait_drained, wait_for_members  # noqa: E402
+from marsad.kafka.probes import GroupProbe, read_topic  # noqa: E402
 from marsad.records import Article  # noqa: E402
-from marsad.topics import ALERTS, ARTICLES, INCIDENTS, ensure_topics  # noqa: E402
+from marsad.topics import Topics, ensure_topics  # noqa: E402
 from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name  # noqa: E402
-from stream.process import WorkerProcess, wait_drained, wait_for_members  # noqa: E402
-from stream.progress import GroupProbe, read_topic  # noqa: E402
+
+TOPICS = Topics()  # the contract's names: the benchmark runs its own broker
+ARTICLES, INCIDENTS, ALERTS = TOPICS.contract
 
 PLACES = ["البوكمال", "الميادين", "تدمر", "سراقب", "الباب", "الطبقة", "نوى", "الشدادي", "دير الزور"]
 ACTORS = [
@@ -121,7 +124,7 @@ def run_once(
         wait_drained(
             bootstrap,
             app_id,
-            [ARTICLES, candidates_topic_name(app_id), window_updates_topic_name(app_id)],
+            [ARTICLES, candidates_topic_name(TOPICS, app_id), window_updates_topic_name(app_id)],
             timeout=timeout,
             workers=procs,
         )
@@ -173,7 +176,7 @@ def main() -> int:
         bootstrap = broker.bootstrap
     results = []
     try:
-        ensure_topics(bootstrap, int(os.environ.get("MARSAD_PARTITIONS", "4")))
+        ensure_topics(bootstrap, int(os.environ.get("MARSAD_PARTITIONS", "4")), TOPICS)
         for count in [int(x) for x in args.workers.split(",") if x.strip()]:
             try:
                 r = run_once(bootstrap, articles, count, tmp, timeout=args.timeout)

@@ -25,6 +25,7 @@ from ingest.metrics import HealthServer, IngestMetrics
 from ingest.poller import FeedOutcome, Poller
 from ingest.publish import KafkaPublisher, Publisher
 from ingest.state import StateStore
+from marsad.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +37,12 @@ def state_path(home: Path) -> Path:
     return home / STATE_FILE
 
 
-def _bootstrap(explicit: str | None) -> str:
-    from marsad.settings import get_settings
-
-    if explicit:
-        return explicit
-    settings = get_settings()
-    if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap
-    from marsad.kafka.broker import ensure_local_broker
-
-    return ensure_local_broker(settings)
-
-
-def _ensure_topics(bootstrap: str, partitions: int) -> None:
-    """Create the contract topics if missing, so broker auto-create never picks the
+def _ensure_topics(bootstrap: str, settings: Settings) -> None:
+    """Create the namespace's topics if missing, so broker auto-create never picks the
     partition count (the stream processor needs ``partitions``)."""
     from marsad.topics import ensure_topics
 
-    ensure_topics(bootstrap, partitions, timeout_s=15)
+    ensure_topics(bootstrap, settings.partitions, settings.topics, timeout_s=15)
 
 
 async def _run(
@@ -143,9 +131,11 @@ def ingest_cmd(
         sys.exit(CONFIG_EXIT)
     state = StateStore(state_file or state_path(settings.home))
     try:
-        servers = _bootstrap(bootstrap)
-        _ensure_topics(servers, settings.partitions)
-        publisher = KafkaPublisher(servers)
+        from marsad.kafka.broker import kafka_address
+
+        servers = kafka_address(settings, bootstrap)
+        _ensure_topics(servers, settings)
+        publisher = KafkaPublisher(servers, topic=settings.topics.articles)
     except Exception as exc:  # kafka-python raises NoBrokersAvailable & co. at construction
         state.close()
         raise click.ClickException(f"cannot connect to Kafka: {type(exc).__name__}: {exc}") from exc

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ingest.errors import PublishError
 from marsad.records import Article
-from marsad.topics import ARTICLES
+from marsad.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class KafkaPublisher:
         self,
         bootstrap: str,
         *,
-        topic: str = ARTICLES,
+        topic: str = Topics().articles,  # the contract's name; the CLI passes its namespace's
         timeout_s: float = 30.0,
         workers: int = 4,
         producer: Any = None,

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from marsad.topics import Topics
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,6 +32,8 @@ class Settings(BaseSettings):
     #: Port of the embedded local broker.
     local_kafka_port: int = 9092
     local_kafka_controller_port: int = 9093
+    #: Namespace for every topic and consumer group (empty: the contract's names).
+    topic_prefix: str = ""
     #: Partitions for the contract topics (and Faust's internal topics).
     partitions: int = 4
     log_level: str = "INFO"
@@ -39,6 +43,11 @@ class Settings(BaseSettings):
     slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_webhook_url: str = Field(default="", validation_alias="SLACK_WEBHOOK_URL")
+
+    @property
+    def topics(self) -> Topics:
+        """The topic and group names of this namespace (see :class:`marsad.topics.Topics`)."""
+        return Topics(self.topic_prefix)
 
     @property
     def alerts_jsonl(self) -> Path:

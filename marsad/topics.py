@@ -7,27 +7,14 @@ count the Faust app expects (a mismatch makes Faust tables fail with PartitionsM
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
-import os
+from dataclasses import dataclass
+from typing import Any
 
-#: Optional namespace for every topic and consumer group (env ``MARSAD_TOPIC_PREFIX``, default
-#: empty = the contract's names). `marsad demo`, `marsad replay` and the tests use it to run
-#: isolated pipelines on one shared broker without seeing each other's messages or offsets.
-PREFIX = os.environ.get("MARSAD_TOPIC_PREFIX", "")
-
-ARTICLES = f"{PREFIX}articles"
-INCIDENTS = f"{PREFIX}incidents"
-ALERTS = f"{PREFIX}alerts"
-#: Internal: extracted incident candidates re-keyed by governorate, so every report that
-#: may describe the same event lands on the same partition (and the same merge table shard).
-CANDIDATES = f"{PREFIX}incident-candidates"
-
-#: Consumer groups / Faust app id, namespaced the same way.
-STREAM_APP_ID = f"{PREFIX}marsad-stream"
-ALERTS_GROUP = f"{PREFIX}marsad-alerts"
-
-CONTRACT_TOPICS = (ARTICLES, INCIDENTS, ALERTS)
-ALL_TOPICS = (*CONTRACT_TOPICS, CANDIDATES)
+#: The topics every namespace has, in contract order, then the internal one.
+CONTRACT_BASES = ("articles", "incidents", "alerts")
+CANDIDATES_BASE = "incident-candidates"
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +24,83 @@ def dlq(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def all_topic_names(prefix: str | None = None) -> list[str]:
-    """Every topic Marsad uses, under ``prefix`` (default: this process's topic prefix)."""
-    base = ("articles", "incidents", "alerts", "incident-candidates")
-    names = [f"{PREFIX if prefix is None else prefix}{b}" for b in base]
-    return [*names, *(dlq(t) for t in names)]
+def dead_letter(raw: bytes | None, error: str) -> bytes:
+    """The contract's dead-letter value: the original JSON object plus ``error``.
+
+    What is not a JSON object is kept under ``raw`` (parsed JSON as is, undecodable bytes as
+    text, a missing value as null), so nothing a producer sent is lost. ``schema`` is the
+    contract's 1 unless the original said otherwise.
+    """
+    data: dict[str, Any]
+    try:
+        parsed = json.loads(raw) if raw is not None else None
+        data = dict(parsed) if isinstance(parsed, dict) else {"raw": parsed}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = {"raw": raw.decode("utf-8", "replace") if raw is not None else None}
+    data["error"] = error
+    data.setdefault("schema", 1)
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic and consumer-group names of one namespace.
+
+    ``prefix`` comes from ``Settings.topic_prefix`` (env ``MARSAD_TOPIC_PREFIX``, default empty =
+    the contract's names); ``marsad demo``, ``marsad replay`` and the tests use it to run
+    isolated pipelines on one shared broker without seeing each other's messages or offsets.
+    Built from settings and passed down, never read from the environment here.
+    """
+
+    prefix: str = ""
+
+    @property
+    def articles(self) -> str:
+        return f"{self.prefix}articles"
+
+    @property
+    def incidents(self) -> str:
+        return f"{self.prefix}incidents"
+
+    @property
+    def alerts(self) -> str:
+        return f"{self.prefix}alerts"
+
+    @property
+    def candidates(self) -> str:
+        """Internal: extracted incident candidates re-keyed by governorate, so every report
+        that may describe the same event lands on the same partition and merge-table shard."""
+        return f"{self.prefix}{CANDIDATES_BASE}"
+
+    @property
+    def stream_app_id(self) -> str:
+        """The Faust app id, which Faust also uses as its consumer group."""
+        return f"{self.prefix}marsad-stream"
+
+    @property
+    def alerts_group(self) -> str:
+        return f"{self.prefix}marsad-alerts"
+
+    @property
+    def contract(self) -> tuple[str, str, str]:
+        return (self.articles, self.incidents, self.alerts)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """The contract topics and the internal candidates topic (no DLQs)."""
+        return (*self.contract, self.candidates)
+
+    def with_dlqs(self) -> list[str]:
+        """Every topic Marsad creates in this namespace: ``all`` and their dead-letter topics."""
+        return [*self.all, *(dlq(t) for t in self.all)]
 
 
 def ensure_topics(
-    bootstrap: str, partitions: int, timeout_s: float = 30.0, prefix: str | None = None
+    bootstrap: str, partitions: int, topics: Topics, timeout_s: float = 30.0
 ) -> list[str]:
-    """Create any missing Marsad topic with ``partitions`` partitions; return those created."""
-    return create_missing_topics(bootstrap, all_topic_names(prefix), partitions, timeout_s)
+    """Create any missing topic of ``topics`` with ``partitions`` partitions; return those
+    created."""
+    return create_missing_topics(bootstrap, topics.with_dlqs(), partitions, timeout_s)
 
 
 def create_missing_topics(

@@ -1,7 +1,7 @@
 """Display names for the contract's codes, shared by every room that writes for people.
 
-Actor names are data (``vocabulary.yaml``); governorate names come from the gazetteer's
-governorate entries (``stream/extract/data/places.yaml``), the one list of places, so a
+Actor names are data (``data/vocabulary.yaml``); governorate names come from the gazetteer's
+governorate entries (``data/places.yaml``), the one list of places, so a
 governorate added there is named correctly in alerts too. Unknown codes fall back to the
 code itself: a new code upstream never breaks rendering.
 """
@@ -9,23 +9,26 @@ code itself: a new code upstream never breaks rendering.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 import yaml
 
 ActorForm = Literal["label", "phrase", "ar"]
 
+#: The kernel's data: display names, and the gazetteer the extractor resolves places with.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
 
 @lru_cache(maxsize=1)
 def _actors() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load(resources.files("marsad").joinpath("vocabulary.yaml").read_text("utf-8"))
+    raw = yaml.safe_load((DATA_DIR / "vocabulary.yaml").read_text("utf-8"))
     return {code: dict(names) for code, names in raw["actors"].items()}
 
 
 @lru_cache(maxsize=1)
 def _governorates() -> dict[str, str]:
-    text = resources.files("stream.extract").joinpath("data/places.yaml").read_text("utf-8")
+    text = (DATA_DIR / "places.yaml").read_text("utf-8")
     places = yaml.safe_load(text)["places"]
     return {
         p["admin1"]: p["name_en"].removesuffix(" Governorate")

@@ -54,9 +54,9 @@ from typing import Any
 
 import faust
 
-from marsad import topics
 from marsad.records import Alert, Article, Extraction, RecordError, StoredIncident
 from marsad.settings import Settings
+from marsad.topics import Topics, dead_letter, dlq
 from stream.alerting import choose_window, incident_alert_id, incident_alerts, window_alert
 from stream.merge import (
     Candidate,
@@ -72,7 +72,6 @@ from stream.rules import RuleSet, SurgeRule, WindowRule, group_value, metric_val
 
 log = logging.getLogger("marsad.stream")
 
-DEFAULT_APP_ID = topics.STREAM_APP_ID  # "marsad-stream", under MARSAD_TOPIC_PREFIX
 STALL_CHECK_S = 5.0
 STALL_AFTER_S = 20.0
 APP_HEADER = "marsad-app"
@@ -80,31 +79,19 @@ APP_HEADER = "marsad-app"
 Extractor = Callable[[Article], Extraction]
 
 
-def candidates_topic_name(app_id: str) -> str:
+def candidates_topic_name(topics: Topics, app_id: str) -> str:
     """``incident-candidates`` for the service; ``<app id>-incident-candidates`` otherwise.
 
     A replay runs under its own app id; giving it its own internal topics keeps its
     candidates away from a live processor on the same broker (and vice versa).
     """
-    return topics.CANDIDATES if app_id == DEFAULT_APP_ID else f"{app_id}-{topics.CANDIDATES}"
+    if app_id == topics.stream_app_id:
+        return topics.candidates
+    return f"{app_id}-{topics.candidates}"
 
 
 def window_updates_topic_name(app_id: str) -> str:
     return f"{app_id}-window-updates"
-
-
-def dlq_value(raw: bytes | None, error: str) -> bytes:
-    """The contract's DLQ value: the original JSON object plus ``error``."""
-    data: dict[str, Any]
-    try:
-        parsed = json.loads(raw) if raw is not None else None
-        data = dict(parsed) if isinstance(parsed, dict) else {"raw": parsed}
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
-        text = raw.decode("utf-8", "replace") if raw is not None else None
-        data = {"raw": text}
-    data["error"] = error
-    data.setdefault("schema", 1)
-    return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
 
 @dataclass
@@ -159,7 +146,7 @@ def create_app(
     rules: RuleSet,
     *,
     bootstrap: str,
-    app_id: str = DEFAULT_APP_ID,
+    app_id: str | None = None,
     extractor: Extractor | None = None,
     datadir: str | None = None,
 ) -> StreamApp:
@@ -171,6 +158,8 @@ def create_app(
         extractor = extract
     extract_fn: Extractor = extractor
     partitions = settings.partitions
+    topics = settings.topics
+    app_id = app_id or topics.stream_app_id
     app = faust.App(
         app_id,
         broker=[f"kafka://{hp.strip()}" for hp in bootstrap.split(",") if hp.strip()],
@@ -190,20 +179,22 @@ def create_app(
     )
     counters = Counters()
 
-    articles = app.topic(topics.ARTICLES, partitions=partitions)
-    candidates = app.topic(candidates_topic_name(app_id), partitions=partitions, internal=True)
+    articles = app.topic(topics.articles, partitions=partitions)
+    candidates = app.topic(
+        candidates_topic_name(topics, app_id), partitions=partitions, internal=True
+    )
     window_updates = app.topic(
         window_updates_topic_name(app_id), partitions=partitions, internal=True
     )
-    incidents_out = app.topic(topics.INCIDENTS, partitions=partitions)
-    alerts_out = app.topic(topics.ALERTS, partitions=partitions)
+    incidents_out = app.topic(topics.incidents, partitions=partitions)
+    alerts_out = app.topic(topics.alerts, partitions=partitions)
     dlqs = {
-        name: app.topic(topics.dlq(name), partitions=partitions)
-        for name in (topics.ARTICLES, topics.CANDIDATES)
+        name: app.topic(dlq(name), partitions=partitions)
+        for name in (topics.articles, topics.candidates)
     }
     # Not a contract topic: Faust declares it, like the internal topic it serves.
     dlqs["window-updates"] = app.topic(
-        topics.dlq(window_updates_topic_name(app_id)), partitions=partitions, internal=True
+        dlq(window_updates_topic_name(app_id)), partitions=partitions, internal=True
     )
 
     # Table keys and values are JSON (the app's topics are raw bytes).
@@ -231,8 +222,8 @@ def create_app(
 
     async def to_dlq(topic_name: str, key: bytes | None, raw: bytes | None, error: str) -> None:
         counters.dlq += 1
-        log.warning("%s: message %r to %s: %s", topic_name, key, topics.dlq(topic_name), error)
-        await (await dlqs[topic_name].send(key=key, value=dlq_value(raw, error), force=True))
+        log.warning("%s: message %r to %s: %s", topic_name, key, dlq(topic_name), error)
+        await (await dlqs[topic_name].send(key=key, value=dead_letter(raw, error), force=True))
 
     async def publish(topic: Any, key: str, value: bytes, **kw: Any) -> Any:
         """Send now (not attached to the source offset's commit) and return the delivery
@@ -260,11 +251,11 @@ def create_app(
                 article = Article.from_json(raw)
                 extraction = extract_fn(article)
             except RecordError as exc:
-                await to_dlq(topics.ARTICLES, key, raw, f"bad article: {exc}")
+                await to_dlq(topics.articles, key, raw, f"bad article: {exc}")
                 continue
             except Exception as exc:  # the extractor failed on this one: keep going
                 log.exception("extractor failed on %r", key)
-                await to_dlq(topics.ARTICLES, key, raw, f"extract failed: {exc!r}")
+                await to_dlq(topics.articles, key, raw, f"extract failed: {exc!r}")
                 continue
             counters.articles += 1
             for index, inc in enumerate(extraction.incidents):
@@ -291,13 +282,13 @@ def create_app(
             try:
                 cand = Candidate.model_validate_json(raw)
             except Exception as exc:
-                await to_dlq(topics.CANDIDATES, key, raw, f"bad candidate: {exc}")
+                await to_dlq(topics.candidates, key, raw, f"bad candidate: {exc}")
                 continue
             try:
                 await _merge_one(cand)
             except Exception as exc:
                 log.exception("merging %s#%d failed", cand.article_id, cand.index)
-                await to_dlq(topics.CANDIDATES, key, raw, f"merge failed: {exc!r}")
+                await to_dlq(topics.candidates, key, raw, f"merge failed: {exc!r}")
 
     async def _merge_one(cand: Candidate) -> None:
         now = datetime.now(UTC)
@@ -430,7 +421,9 @@ def create_app(
     # ------------------------------------------------------------------ stall guard
 
     stalled_since: dict[Any, tuple[int, float]] = {}
-    source_topics = {topics.ARTICLES, candidates.get_topic_name(), window_updates.get_topic_name()}
+    source_topics = {
+        topics.articles, candidates.get_topic_name(), window_updates.get_topic_name()
+    }
 
     @app.timer(interval=STALL_CHECK_S)
     async def stall_guard() -> None:

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import click
 
-from marsad import topics
-from marsad.settings import get_settings
-from marsad.topics import create_missing_topics
+from marsad.settings import Settings, get_settings
+from marsad.topics import create_missing_topics, dlq
 from stream.app import (
-    DEFAULT_APP_ID,
     Extractor,
     candidates_topic_name,
     create_app,
@@ -45,18 +43,22 @@ def load_extractor(spec: str) -> Extractor:
 
 
 def run_worker(
-    bootstrap: str, rules: RuleSet, app_id: str, extractor: Extractor | None = None
+    settings: Settings,
+    bootstrap: str,
+    rules: RuleSet,
+    app_id: str,
+    extractor: Extractor | None = None,
 ) -> None:
     """Run one Faust worker until SIGINT/SIGTERM (raises SystemExit like any CLI)."""
     import faust
 
-    settings = get_settings()
     # The app's own topics exist before Faust starts: with a non-default app id, Faust was
     # seen to "ignore missing topic" on first assignment and never run the merge agent.
-    app_topics = [candidates_topic_name(app_id), window_updates_topic_name(app_id)]
-    create_missing_topics(
-        bootstrap, [*app_topics, *map(topics.dlq, app_topics)], settings.partitions
-    )
+    app_topics = [
+        candidates_topic_name(settings.topics, app_id),
+        window_updates_topic_name(app_id),
+    ]
+    create_missing_topics(bootstrap, [*app_topics, *map(dlq, app_topics)], settings.partitions)
     datadir = tempfile.mkdtemp(prefix="marsad-faust-")
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -94,7 +96,9 @@ def run_worker(
 
 
 @click.command("stream")
-@click.option("--bootstrap", envvar="MARSAD_KAFKA_BOOTSTRAP", default="", help="Kafka host:port")
+@click.option(
+    "--bootstrap", default=None, help="Kafka host:port [default: $MARSAD_KAFKA_BOOTSTRAP]"
+)
 @click.option(
     "--rules",
     "rules_path",
@@ -104,9 +108,9 @@ def run_worker(
 )
 @click.option(
     "--app-id",
-    default=DEFAULT_APP_ID,
-    show_default=True,
-    help="Faust app id = consumer group and table namespace; workers sharing it share the work",
+    default=None,
+    help="Faust app id = consumer group and table namespace; workers sharing it share the work "
+    "[default: <topic prefix>marsad-stream]",
 )
 @click.option(
     "--extractor",
@@ -121,9 +125,9 @@ def run_worker(
 )
 @click.option("--check", is_flag=True, help="validate the rules and exit")
 def stream_cmd(
-    bootstrap: str,
+    bootstrap: str | None,
     rules_path: Path | None,
-    app_id: str,
+    app_id: str | None,
     extractor: str,
     client_log_level: str | None,
     check: bool,
@@ -144,11 +148,9 @@ def stream_cmd(
         )
         return
     fn = load_extractor(extractor)
-    if not bootstrap:
-        from marsad.kafka.broker import ensure_local_broker
-
-        bootstrap = ensure_local_broker(settings)
+    from marsad.kafka.broker import kafka_address
     from marsad.topics import ensure_topics
 
-    ensure_topics(bootstrap, settings.partitions)
-    run_worker(bootstrap, rules, app_id, fn)
+    servers = kafka_address(settings, bootstrap)
+    ensure_topics(servers, settings.partitions, settings.topics)
+    run_worker(settings, servers, rules, app_id or settings.topics.stream_app_id, fn)

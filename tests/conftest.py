@@ -53,7 +53,7 @@ def _local_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBro
 @pytest.fixture(scope="session")
 def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
     """``"127.0.0.1:<port>"`` of a real broker holding the contract topics (4 partitions)."""
-    from marsad.topics import ensure_topics
+    from marsad.topics import Topics, ensure_topics
 
     external = os.environ.get(EXTERNAL_ENV, "").strip()
     if external:
@@ -61,7 +61,7 @@ def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
     else:
         broker: LocalBroker = request.getfixturevalue("_local_broker")
         bootstrap = broker.bootstrap
-    ensure_topics(bootstrap, partitions=TEST_PARTITIONS)
+    ensure_topics(bootstrap, TEST_PARTITIONS, Topics())
     return bootstrap
 
 

@@ -39,7 +39,12 @@ from marsad.kafka.config import (
     render_properties,
     server_properties,
 )
-from marsad.kafka.errors import BrokerStartError, JavaNotFoundError, PortInUseError
+from marsad.kafka.errors import (
+    BrokerStartError,
+    JavaNotFoundError,
+    NoBrokerError,
+    PortInUseError,
+)
 from marsad.kafka.locks import file_lock
 
 if TYPE_CHECKING:
@@ -392,14 +397,43 @@ def ensure_local_broker(settings: Settings, timeout: float = 120.0) -> str:
     created with ``settings.partitions`` partitions. The broker keeps running after the caller
     exits; ``marsad kafka stop`` stops it.
     """
+    return kafka_address(settings, timeout=timeout)
+
+
+def kafka_address(
+    settings: Settings, explicit: str | None = None, *, start: bool = True, timeout: float = 120.0
+) -> str:
+    """Where Kafka is, decided in one place: ``explicit`` (a ``--bootstrap`` option), else
+    ``MARSAD_KAFKA_BOOTSTRAP``, else the embedded local broker (started with its topics when
+    ``start``; otherwise it must already run)."""
+    return locate_kafka(settings, explicit, start=start, timeout=timeout)[0]
+
+
+def locate_kafka(
+    settings: Settings, explicit: str | None = None, *, start: bool = True, timeout: float = 120.0
+) -> tuple[str, str]:
+    """``(bootstrap, where it came from)``; see :func:`kafka_address`.
+
+    Raises :class:`NoBrokerError` when ``start`` is false and no local broker runs.
+    """
+    if explicit:
+        return explicit, "--bootstrap"
     if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap
+        return settings.kafka_bootstrap, "MARSAD_KAFKA_BOOTSTRAP"
+    broker = LocalBroker.from_settings(settings)
+    if not start:
+        pid = broker.pid()
+        if pid is None:
+            raise NoBrokerError(
+                f"no Kafka broker reachable: MARSAD_KAFKA_BOOTSTRAP is unset and no local broker "
+                f"runs in {broker.data_dir} (start one with `marsad kafka start`)"
+            )
+        return broker.bootstrap, f"local broker (pid {pid})"
     from marsad.topics import ensure_topics
 
-    broker = LocalBroker.from_settings(settings)
     broker.start(timeout=timeout)
-    ensure_topics(broker.bootstrap, settings.partitions)
-    return broker.bootstrap
+    ensure_topics(broker.bootstrap, settings.partitions, settings.topics)
+    return broker.bootstrap, "local broker"
 
 
 def metadata_ok(bootstrap: str, timeout_s: float = 5.0) -> bool:

@@ -111,7 +111,7 @@ def start_cmd(
         if topics:
             from marsad.topics import ensure_topics
 
-            ensure_topics(broker.bootstrap, settings.partitions)
+            ensure_topics(broker.bootstrap, settings.partitions, settings.topics)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -172,16 +172,18 @@ def topics_cmd(bootstrap: str | None, timeout: float) -> None:
     The compose deployment runs this once before the services start, because the broker
     never auto-creates topics (Faust tables need the partition counts to match).
     """
+    from marsad.kafka.broker import kafka_address
     from marsad.topics import ensure_topics
 
     settings = Settings()
-    target = bootstrap or settings.kafka_bootstrap
-    if not target:
-        raise click.ClickException("no broker: set MARSAD_KAFKA_BOOTSTRAP or pass --bootstrap")
+    try:
+        target = kafka_address(settings, bootstrap, start=False)
+    except BrokerError as exc:
+        raise click.ClickException(f"{exc}, or pass --bootstrap") from exc
     deadline = time.monotonic() + timeout
     while True:
         try:
-            created = ensure_topics(target, settings.partitions)
+            created = ensure_topics(target, settings.partitions, settings.topics)
             break
         except Exception as exc:  # broker still starting: retry until the deadline
             if time.monotonic() > deadline:

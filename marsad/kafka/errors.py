@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from marsad.errors import MarsadError
 
-class BrokerError(RuntimeError):
+
+class BrokerError(MarsadError, RuntimeError):
     """Base class: anything that stops the local broker from being fetched, started or stopped."""
 
 
@@ -21,3 +23,7 @@ class PortInUseError(BrokerError):
 
 class BrokerStartError(BrokerError):
     """The broker process died or did not become ready before the deadline."""
+
+
+class NoBrokerError(BrokerError):
+    """No broker is configured and no local one runs (and the caller may not start one)."""

@@ -41,10 +41,13 @@ _CLITICS = ("و", "ف", "ب", "ل", "ك", "وب", "ول", "وك", "فب", "فل"
 _SUFFIXES = ("هما", "هم", "هن", "ها", "ه", "نا", "كم")
 
 
-def load_yaml(name: str) -> Any:
-    """Read one data file of the extractor (I/O edge: called from cached loaders only)."""
+def load_yaml(name: str, folder: Path = DATA_DIR) -> Any:
+    """Read one data file of the extractor (I/O edge: called from cached loaders only).
+
+    ``folder`` is the extractor's ``data/`` unless told: the gazetteer lives in the kernel's
+    ``marsad/data/`` because alerts name governorates from it too."""
     try:
-        with (DATA_DIR / name).open(encoding="utf-8") as fh:
+        with (folder / name).open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
     except OSError as exc:
         raise LexiconError(f"{name}: cannot be read: {exc}") from exc

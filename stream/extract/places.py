@@ -1,4 +1,4 @@
-"""Places from the gazetteer (data/places.yaml), resolved the way a coder reads them.
+"""Places from the gazetteer (marsad/data/places.yaml), resolved the way a coder reads them.
 
 "ريف حمص الشرقي", "بادية دير الزور", "باديتي دير الزور وحمص" and "ريفي حمص ودير الزور"
 name governorates: a rural/desert/province word before a place resolves to that place's
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from marsad.vocabulary import DATA_DIR as PLACES_DIR
 from stream.extract.lexicon import (
-    DATA_DIR,
     PhraseIndex,
     lexicon,
     load_yaml,
@@ -113,11 +113,11 @@ def build_gazetteer(entries: list[dict[str, Any]]) -> Gazetteer:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Load every ``places*.yaml`` of the data directory once (places.yaml first)."""
+    """Load every ``places*.yaml`` of the kernel's data directory once (places.yaml first)."""
     entries: list[dict[str, Any]] = []
-    files = sorted(DATA_DIR.glob("places*.yaml"), key=lambda p: (p.name != "places.yaml", p.name))
+    files = sorted(PLACES_DIR.glob("places*.yaml"), key=lambda p: (p.name != "places.yaml", p.name))
     for path in files:
-        data = load_yaml(path.name)
+        data = load_yaml(path.name, PLACES_DIR)
         validate(path.name, data, PlacesFile)  # a bad entry fails here, with file and key
         entries.extend(data["places"])
     return build_gazetteer(entries)

@@ -134,12 +134,12 @@ def run_burst(
     extra_pids: dict[str, int] | None = None,
 ) -> BurstResult:
     """Replay ``count`` generated articles on ``bootstrap``; measure while it runs."""
-    from marsad.topics import ensure_topics
-    from stream.progress import GroupProbe
+    from marsad.kafka.probes import GroupProbe
+    from marsad.topics import Topics, ensure_topics
 
     workdir.mkdir(parents=True, exist_ok=True)
     prefix = new_prefix("burst")
-    ensure_topics(bootstrap, PARTITIONS, prefix=prefix)
+    ensure_topics(bootstrap, PARTITIONS, Topics(prefix))
     warm_coordinator(bootstrap)
     archive = workdir / "archive.jsonl"
     write_archive(archive, count)

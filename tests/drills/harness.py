@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from marsad.services import terminate
+from control.services import terminate
 from tests.drills.reports import Report, first_report, follow_up, story
 from tests.support.feed_server import FeedServer, Item
 from tests.support.kafka_helpers import free_ports, wait_until
@@ -226,7 +226,7 @@ def warm_coordinator(bootstrap: str, timeout: float = 60.0) -> None:
 
 def group_lag(bootstrap: str, group: str, topics: Iterable[str]) -> dict[str, int]:
     """Uncommitted messages of ``group`` per topic (partitions never committed count fully)."""
-    from stream.progress import GroupProbe
+    from marsad.kafka.probes import GroupProbe
 
     with GroupProbe(bootstrap) as probe:
         return probe.lag(group, list(topics))
@@ -437,7 +437,7 @@ class Pipeline:
         services: Iterable[str] = SERVICES,
         poll_interval: float = 0.5,
     ) -> None:
-        from marsad.topics import ensure_topics
+        from marsad.topics import Topics, ensure_topics
 
         self.bootstrap = bootstrap
         self.workdir = workdir
@@ -447,7 +447,7 @@ class Pipeline:
         self.logs = workdir / "logs"
         self.app_id = f"{self.prefix}marsad-stream"
         self.alerts_group = f"{self.prefix}marsad-alerts"
-        ensure_topics(bootstrap, PARTITIONS, prefix=self.prefix)
+        ensure_topics(bootstrap, PARTITIONS, Topics(self.prefix))
         # Work-around (stream room): Faust creates these internal topics itself, but when its
         # first partition assignment runs before they exist it ignores them for good and the
         # merge agent never consumes (seen here: "Ignoring missing topic", 0 incidents).

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from marsad.demo import run_demo
+from control.demo import run_demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 

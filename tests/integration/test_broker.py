@@ -9,9 +9,11 @@ import uuid
 import pytest
 
 from marsad.kafka import LocalBroker, PortInUseError, metadata_ok
-from marsad.topics import ALL_TOPICS, ARTICLES, all_topic_names, dlq
+from marsad.topics import Topics, dlq
 from tests.conftest import TEST_PARTITIONS
 from tests.support.kafka_helpers import consume_all, produce_json, wait_until
+
+CONTRACT = Topics()
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +23,7 @@ def _partition_counts(bootstrap: str) -> dict[str, int]:
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="test-broker")
     try:
-        described = admin.describe_topics(all_topic_names())
+        described = admin.describe_topics(CONTRACT.with_dlqs())
         # kafka-python 3.x names the key "name" (2.x: "topic").
         return {
             t.get("name", t.get("topic")): len(t["partitions"])
@@ -52,7 +54,7 @@ def test_broker_answers_metadata(kafka_bootstrap: str) -> None:
 
 def test_contract_topics_exist_with_four_partitions(kafka_bootstrap: str) -> None:
     counts = _partition_counts(kafka_bootstrap)
-    for topic in ALL_TOPICS:
+    for topic in CONTRACT.all:
         assert counts[topic] == TEST_PARTITIONS, topic
         assert counts[dlq(topic)] == TEST_PARTITIONS, dlq(topic)
 
@@ -160,7 +162,7 @@ def test_ensure_local_broker_starts_once_and_creates_topics(
         pid = local.pid()
         assert bootstrap == f"127.0.0.1:{port}"
         assert pid is not None
-        assert _partition_counts(bootstrap)[ARTICLES] == 2
+        assert _partition_counts(bootstrap)[CONTRACT.articles] == 2
         assert ensure_local_broker(settings) == bootstrap
         assert local.pid() == pid  # reused, not restarted
     finally:

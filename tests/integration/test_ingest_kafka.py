@@ -22,9 +22,11 @@ from ingest.poller import Poller
 from ingest.publish import KafkaPublisher
 from ingest.state import StateStore
 from marsad.kafka import LocalBroker
-from marsad.topics import ARTICLES
+from marsad.topics import Topics
 from tests.support.feed_server import FeedServer
 from tests.support.kafka_helpers import consume_all, free_port, wait_until
+
+ARTICLES = Topics().articles
 
 pytestmark = pytest.mark.integration
 

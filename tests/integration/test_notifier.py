@@ -18,7 +18,7 @@ from alerts.dispatch import Dispatcher
 from alerts.ledger import Ledger
 from alerts.notifier import Stats
 from alerts.service import run_notifier
-from marsad.topics import ALERTS, dlq
+from marsad.topics import Topics, dlq
 from tests.support import alert_samples as samples
 from tests.support.kafka_helpers import consume_all, wait_until
 from tests.support.notifier_harness import (
@@ -70,7 +70,7 @@ def notifier(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Any]:
         stats: list[Stats] = []
         thread = threading.Thread(
             target=lambda: stats.append(
-                run_notifier(dispatcher, kafka_bootstrap, stop, group_id=group)
+                run_notifier(dispatcher, kafka_bootstrap, stop, topics=Topics(), group_id=group)
             ),
             daemon=True,
         )
@@ -195,7 +195,7 @@ def test_channel_not_found_parks_and_keeps_serving(kafka_bootstrap: str, notifie
         )
         parked = consume_all(
             kafka_bootstrap,
-            dlq(ALERTS),
+            dlq(Topics().alerts),
             lambda vs: any(v.get("id") == lost["id"] for v in vs),
             timeout=30,
         )

@@ -9,16 +9,8 @@ import uuid
 import pytest
 from click.testing import CliRunner
 
-from marsad.status import collect_status, render_text, status_cmd
-from marsad.topics import (
-    ALERTS,
-    ALERTS_GROUP,
-    ALL_TOPICS,
-    ARTICLES,
-    INCIDENTS,
-    STREAM_APP_ID,
-    dlq,
-)
+from control.status import Watched, collect_status, render_text, status_cmd
+from marsad.topics import Topics, dlq
 from tests.conftest import TEST_PARTITIONS
 from tests.support.kafka_helpers import produce_json, wait_until
 
@@ -71,9 +63,12 @@ def test_lag_timestamps_and_dlq_counts(kafka_bootstrap: str) -> None:
 
     report = collect_status(
         kafka_bootstrap,
-        groups={group: (source,), idle_group: (source,)},
-        timestamp_topics=(source, quiet, f"missing-{tag}"),
-        dlq_topics=(dead, f"missing-{tag}.dlq"),
+        watched=Watched(
+            groups={group: (source,), idle_group: (source,)},
+            services={},
+            timestamp_topics=(source, quiet, f"missing-{tag}"),
+            dlq_topics=(dead, f"missing-{tag}.dlq"),
+        ),
     )
 
     assert report.reachable
@@ -101,6 +96,7 @@ def test_status_command_json(kafka_bootstrap: str) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["reachable"] is True
-    assert {g["group"] for g in data["groups"]} == {STREAM_APP_ID, ALERTS_GROUP}
-    assert set(data["dlq_counts"]) == {dlq(t) for t in ALL_TOPICS}
-    assert set(data["last_message"]) == {ARTICLES, INCIDENTS, ALERTS}
+    topics = Topics()
+    assert {g["group"] for g in data["groups"]} == {topics.stream_app_id, topics.alerts_group}
+    assert set(data["dlq_counts"]) == {dlq(t) for t in topics.all}
+    assert set(data["last_message"]) == set(topics.contract)

@@ -17,11 +17,14 @@ from typing import Any
 import pytest
 from kafka.partitioner.default import murmur2
 
-from marsad.topics import ARTICLES, dlq
+from control.workers import WorkerProcess, wait_drained, wait_for_members
+from marsad.kafka.probes import GroupProbe, read_topic
+from marsad.topics import Topics, dlq
 from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name
-from stream.process import WorkerProcess, wait_drained, wait_for_members
-from stream.progress import GroupProbe, read_topic
 from tests.support.kafka_helpers import produce_json
+
+TOPICS = Topics()
+ARTICLES = TOPICS.articles
 
 pytestmark = pytest.mark.integration
 
@@ -140,7 +143,7 @@ class Run:
             self.app_id,
             [
                 ARTICLES,
-                candidates_topic_name(self.app_id),
+                candidates_topic_name(TOPICS, self.app_id),
                 window_updates_topic_name(self.app_id),
             ],
             timeout=120,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from marsad.services import marsad_executable
+from control.services import marsad_executable
 from marsad.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration

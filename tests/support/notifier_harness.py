@@ -11,7 +11,9 @@ import json
 import uuid
 from typing import Any
 
-from marsad.topics import ALERTS
+from marsad.topics import Topics
+
+ALERTS = Topics().alerts
 
 
 def fresh_group(bootstrap: str, topic: str = ALERTS) -> str:

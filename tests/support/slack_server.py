@@ -1,15 +1,15 @@
-"""The local Slack-compatible server for tests: :class:`alerts.slack_stub.SlackStub`, strict.
+"""The local Slack-compatible server for tests: :class:`control.slack_stub.SlackStub`, strict.
 
 The implementation ships in the package (``marsad demo`` uses it); tests use it with a fixed
 set of valid tokens, so a wrong token gets ``invalid_auth`` as from real Slack.  See
-``alerts/slack_stub.py`` for the methods served and the programmable faults.
+``control/slack_stub.py`` for the methods served and the programmable faults.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alerts.slack_stub import Call, SlackStub
+from control.slack_stub import Call, SlackStub
 
 DEFAULT_TOKEN = "xoxb-test-token"
 

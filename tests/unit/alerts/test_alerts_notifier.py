@@ -15,7 +15,8 @@ from alerts import routing
 from alerts.delivery import SlackBotSink
 from alerts.dispatch import Dispatcher
 from alerts.ledger import Ledger
-from alerts.notifier import Notifier, dlq_value
+from alerts.notifier import Notifier
+from marsad.topics import dead_letter
 from tests.support import alert_samples as samples
 from tests.support.slack_server import DEFAULT_TOKEN, SlackServer
 
@@ -151,14 +152,12 @@ def test_stop_finishes_current_record_and_rewinds_the_rest(
     assert len(slack.messages("#marsad-alerts")) == 1
 
 
-def test_dlq_value_keeps_original_fields() -> None:
-    assert json.loads(dlq_value(b'{"id": "a", "schema": 1}', "boom")) == {
+def test_dead_letter_keeps_original_fields() -> None:
+    assert json.loads(dead_letter(b'{"id": "a", "schema": 1}', "boom")) == {
         "id": "a",
         "schema": 1,
         "error": "boom",
     }
-    assert json.loads(dlq_value(b"[1]", "e"))["raw"] == "[1]"
-    assert json.loads(dlq_value(None, "e"))["raw"] == ""
 
 
 def test_dlq_outage_keeps_the_record(slack: SlackServer, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from marsad.cli import COMMANDS
+from control.cli import COMMANDS
 from marsad.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -22,7 +22,7 @@ FIXTURES = REPO / "tests" / "fixtures"
 #: file name -> (id pattern, minimum article count); dev_gold_2 probes phrasings the first
 #: set was not tuned on
 GOLD_FILES = {"dev_gold.jsonl": (r"dev_\d{3}", 70), "dev_gold_2.jsonl": (r"dev2_\d{3}", 40)}
-PLACES_PATH = REPO / "stream" / "extract" / "data" / "places.yaml"
+PLACES_PATH = REPO / "marsad" / "data" / "places.yaml"
 SEEDS_CANDIDATES = (Path("/work/shared/seeds"), REPO.parent / "shared" / "seeds")
 
 ACTORS = {"ISIS", "SYRIAN_GOV", "IRAN_BACKED", "RUSSIA", "SDF", "COALITION", "TURKEY",

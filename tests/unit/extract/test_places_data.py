@@ -1,4 +1,4 @@
-"""Checks on the gazetteer `stream/extract/data/places.yaml`.
+"""Checks on the gazetteer `marsad/data/places.yaml`.
 
 The extractor resolves every place name through this file, so a wrong admin1 code, a
 coordinate in the wrong country or an alias owned by two entries silently misplaces
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-PLACES_PATH = Path(__file__).resolve().parents[3] / "stream" / "extract" / "data" / "places.yaml"
+PLACES_PATH = Path(__file__).resolve().parents[3] / "marsad" / "data" / "places.yaml"
 
 REQUIRED_KEYS = {"name_en", "aliases_ar", "kind", "admin1", "country", "lat", "lon"}
 

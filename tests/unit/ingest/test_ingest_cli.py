@@ -13,8 +13,8 @@ from tests.support.feed_server import FeedServer
 @pytest.fixture
 def memory(monkeypatch: pytest.MonkeyPatch) -> MemoryPublisher:
     publisher = MemoryPublisher()
-    monkeypatch.setattr(ingest.cli, "KafkaPublisher", lambda bootstrap: publisher)
-    monkeypatch.setattr(ingest.cli, "_ensure_topics", lambda bootstrap, partitions: None)
+    monkeypatch.setattr(ingest.cli, "KafkaPublisher", lambda bootstrap, topic: publisher)
+    monkeypatch.setattr(ingest.cli, "_ensure_topics", lambda bootstrap, settings: None)
     return publisher
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from marsad.status import (
+from control.status import (
     EXIT_NO_BROKER,
     GroupLag,
     PartitionLag,

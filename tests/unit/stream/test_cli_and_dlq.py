@@ -6,25 +6,27 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from marsad.records import Article
-from stream.app import candidates_topic_name, dlq_value, window_updates_topic_name
+from marsad.topics import Topics, dead_letter
+from stream.app import candidates_topic_name, window_updates_topic_name
 from stream.cli import stream_cmd
 from tests.unit.stream.fake_extract import extract
 
 
-def test_dlq_value_keeps_the_original_object_and_adds_error() -> None:
-    out = json.loads(dlq_value(b'{"id": "a1", "text": 3}', "bad article: text"))
+def test_dead_letter_keeps_the_original_object_and_adds_error() -> None:
+    out = json.loads(dead_letter(b'{"id": "a1", "text": 3}', "bad article: text"))
     assert out == {"id": "a1", "text": 3, "error": "bad article: text", "schema": 1}
 
 
-def test_dlq_value_wraps_what_is_not_a_json_object() -> None:
-    assert json.loads(dlq_value(b"\xff{oops", "not JSON"))["raw"] == "\ufffd{oops"
-    assert json.loads(dlq_value(b"[1, 2]", "not an object"))["raw"] == [1, 2]
-    assert json.loads(dlq_value(None, "empty"))["raw"] is None
+def test_dead_letter_wraps_what_is_not_a_json_object() -> None:
+    assert json.loads(dead_letter(b"\xff{oops", "not JSON"))["raw"] == "\ufffd{oops"
+    assert json.loads(dead_letter(b"[1, 2]", "not an object"))["raw"] == [1, 2]
+    assert json.loads(dead_letter(None, "empty"))["raw"] is None
 
 
 def test_internal_topics_are_per_app_except_the_service() -> None:
-    assert candidates_topic_name("marsad-stream") == "incident-candidates"
-    assert candidates_topic_name("marsad-replay-x") == "marsad-replay-x-incident-candidates"
+    assert candidates_topic_name(Topics(), "marsad-stream") == "incident-candidates"
+    replay = candidates_topic_name(Topics(), "marsad-replay-x")
+    assert replay == "marsad-replay-x-incident-candidates"
     assert window_updates_topic_name("a") == "a-window-updates"
 
 

@@ -14,10 +14,10 @@ from types import FrameType
 
 import click
 
-from marsad.services import ServiceGroup, child_env
+from control.services import ServiceGroup, child_env
 from marsad.settings import get_settings
 
-log = logging.getLogger("marsad.up")
+log = logging.getLogger("control.up")
 
 
 @click.command("up")
@@ -31,12 +31,12 @@ log = logging.getLogger("marsad.up")
 )
 def up_cmd(feeds: str | None, keep_broker: bool, only: tuple[str, ...]) -> None:
     """Run broker + ingest + stream + alerts until Ctrl-C."""
-    from marsad.kafka.broker import LocalBroker, ensure_local_broker
+    from marsad.kafka.broker import LocalBroker, kafka_address
 
     settings = get_settings()
     local = None if settings.kafka_bootstrap else LocalBroker.from_settings(settings)
     started_broker = local is not None and not local.is_running()
-    bootstrap = ensure_local_broker(settings)
+    bootstrap = kafka_address(settings)
     log.info("kafka at %s", bootstrap)
 
     group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))

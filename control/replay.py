@@ -30,7 +30,7 @@ import click
 
 from marsad.settings import get_settings
 
-log = logging.getLogger("marsad.replay")
+log = logging.getLogger("control.replay")
 
 
 def _read_lines(path: str) -> list[tuple[str | None, bytes]]:
@@ -60,17 +60,15 @@ def _read_lines(path: str) -> list[tuple[str | None, bytes]]:
     return out
 
 
-def _publish(bootstrap: str, lines: list[tuple[str | None, bytes]]) -> None:
+def _publish(bootstrap: str, topic: str, lines: list[tuple[str | None, bytes]]) -> None:
     from kafka import KafkaProducer
-
-    from marsad.topics import ARTICLES
 
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20
     )
     try:
         for key, value in lines:
-            producer.send(ARTICLES, key=key.encode() if key else None, value=value)
+            producer.send(topic, key=key.encode() if key else None, value=value)
         producer.flush(timeout=120)
     finally:
         producer.close(timeout=30)
@@ -99,7 +97,7 @@ def _cleanup(bootstrap: str, app_id: str, groups: list[str]) -> None:
 def _wait_group_drained(
     bootstrap: str, group: str, topic: str, proc: subprocess.Popen[bytes], timeout: float
 ) -> None:
-    from stream.progress import GroupProbe
+    from marsad.kafka.probes import GroupProbe
 
     deadline = time.monotonic() + timeout
     with GroupProbe(bootstrap) as probe:
@@ -143,12 +141,12 @@ def replay_cmd(
     keep_broker: bool,
 ) -> None:
     """Publish ARTICLES.jsonl, run stream + notifier until processed, write the alerts."""
-    from marsad.kafka.broker import LocalBroker, ensure_local_broker
-    from marsad.services import marsad_executable, terminate
-    from marsad.topics import ALERTS, ARTICLES, dlq, ensure_topics
+    from control.services import marsad_executable, terminate
+    from control.workers import WorkerProcess, wait_drained, wait_for_members
+    from marsad.kafka.broker import LocalBroker, kafka_address
+    from marsad.kafka.probes import GroupProbe, read_topic
+    from marsad.topics import dlq, ensure_topics
     from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name
-    from stream.process import WorkerProcess, wait_drained, wait_for_members
-    from stream.progress import GroupProbe, read_topic
     from stream.rules import RulesError, load_rules
 
     settings = get_settings()
@@ -161,8 +159,9 @@ def replay_cmd(
 
     local = None if settings.kafka_bootstrap else LocalBroker.from_settings(settings)
     started_broker = local is not None and not local.is_running()
-    bootstrap = ensure_local_broker(settings)
-    ensure_topics(bootstrap, settings.partitions)
+    bootstrap = kafka_address(settings)
+    topics = settings.topics
+    ensure_topics(bootstrap, settings.partitions, topics)
 
     app_id = f"marsad-replay-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
     notify_group = f"{app_id}-alerts"
@@ -170,11 +169,11 @@ def replay_cmd(
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with GroupProbe(bootstrap) as probe:
-        probe.start_group_at_end(app_id, [ARTICLES])
-        alerts_start = probe.end_offsets(probe.partitions([ALERTS]))
-        dlq_start = probe.end_offsets(probe.partitions([dlq(ARTICLES)]))
+        probe.start_group_at_end(app_id, [topics.articles])
+        alerts_start = probe.end_offsets(probe.partitions([topics.alerts]))
+        dlq_start = probe.end_offsets(probe.partitions([dlq(topics.articles)]))
         if notify:
-            probe.start_group_at_end(notify_group, [ALERTS])
+            probe.start_group_at_end(notify_group, [topics.alerts])
     click.echo(
         f"replay {app_id}: {len(lines)} article(s) -> {bootstrap}; logs in {run_dir}", err=True
     )
@@ -183,7 +182,7 @@ def replay_cmd(
     notifier: subprocess.Popen[bytes] | None = None
     notifier_log = None
     try:
-        _publish(bootstrap, lines)
+        _publish(bootstrap, topics.articles, lines)
         procs = [
             WorkerProcess(
                 bootstrap,
@@ -204,26 +203,33 @@ def replay_cmd(
                 start_new_session=True,
             )
         try:
-            wait_for_members(bootstrap, app_id, procs, timeout=min(timeout, 300))
+            wait_for_members(
+                bootstrap, app_id, procs, timeout=min(timeout, 300), articles=topics.articles
+            )
             wait_drained(
                 bootstrap,
                 app_id,
-                [ARTICLES, candidates_topic_name(app_id), window_updates_topic_name(app_id)],
+                [
+                    topics.articles,
+                    candidates_topic_name(topics, app_id),
+                    window_updates_topic_name(app_id),
+                ],
                 timeout=timeout,
                 workers=procs,
             )
             if notifier is not None:
-                _wait_group_drained(bootstrap, notify_group, ALERTS, notifier, timeout=300)
+                _wait_group_drained(bootstrap, notify_group, topics.alerts, notifier, timeout=300)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
         elapsed = time.monotonic() - t0
-        alerts = [v for _k, v in read_topic(bootstrap, ALERTS, alerts_start, (APP_HEADER, app_id))]
-        dead = read_topic(bootstrap, dlq(ARTICLES), dlq_start)
+        mine = (APP_HEADER, app_id)
+        alerts = [v for _k, v in read_topic(bootstrap, topics.alerts, alerts_start, mine)]
+        dead = read_topic(bootstrap, dlq(topics.articles), dlq_start)
         _write_alerts(alerts, alerts_out)
         click.echo(
             f"replay {app_id}: {len(lines)} article(s) in {elapsed:.1f} s "
             f"({len(lines) / max(elapsed, 1e-9):.1f}/s), {len(alerts)} alert revision(s) "
-            f"({len({a['id'] for a in alerts})} alert(s)), {len(dead)} to {dlq(ARTICLES)}",
+            f"({len({a['id'] for a in alerts})} alert(s)), {len(dead)} to {dlq(topics.articles)}",
             err=True,
         )
     finally:

@@ -29,7 +29,7 @@ class DemoItem:
 
 
 def load_items() -> list[DemoItem]:
-    path = resources.files("marsad.demo").joinpath("articles.yaml")
+    path = resources.files("control.demo").joinpath("articles.yaml")
     raw = yaml.safe_load(path.read_text("utf-8"))
     return [DemoItem(**item) for item in raw["items"]]
 

@@ -17,36 +17,43 @@ from typing import Any
 
 import click
 
+from marsad.kafka.errors import NoBrokerError
 from marsad.settings import Settings
-from marsad.topics import (
-    ALERTS,
-    ALERTS_GROUP,
-    ALL_TOPICS,
-    ARTICLES,
-    CANDIDATES,
-    INCIDENTS,
-    STREAM_APP_ID,
-    dlq,
-)
+from marsad.topics import Topics, dlq
 
-#: Consumer groups of the pipeline and the topics each is expected to read. Lag is shown for
-#: these topics even before the group has committed anything, plus any other topic the
-#: group has committed offsets on (e.g. Faust's repartition topics).
-DEFAULT_GROUPS: dict[str, tuple[str, ...]] = {
-    STREAM_APP_ID: (ARTICLES, CANDIDATES),  # Faust uses its app id as the group id
-    ALERTS_GROUP: (ALERTS,),
-}
-#: Which service each consumer group belongs to (ingest only produces; its last article
-#: time, below, is its sign of life).
-SERVICES: dict[str, str] = {STREAM_APP_ID: "stream", ALERTS_GROUP: "alerts"}
-TIMESTAMP_TOPICS = (ARTICLES, INCIDENTS, ALERTS)
-DLQ_TOPICS = tuple(dlq(t) for t in ALL_TOPICS)
 #: Exit status when no broker can be reached.
 EXIT_NO_BROKER = 2
 
 
-class NoBrokerError(click.ClickException):
+class _Unreachable(click.ClickException):
     exit_code = EXIT_NO_BROKER
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What ``status`` looks at in one topic namespace."""
+
+    #: Consumer groups of the pipeline and the topics each is expected to read. Lag is shown
+    #: for these topics even before the group has committed anything, plus any other topic
+    #: the group has committed offsets on (e.g. Faust's repartition topics).
+    groups: dict[str, tuple[str, ...]]
+    #: Which service each consumer group belongs to (ingest only produces; its last article
+    #: time is its sign of life).
+    services: dict[str, str]
+    timestamp_topics: tuple[str, ...]
+    dlq_topics: tuple[str, ...]
+
+    @classmethod
+    def of(cls, topics: Topics) -> Watched:
+        return cls(
+            groups={
+                topics.stream_app_id: (topics.articles, topics.candidates),  # Faust: app id
+                topics.alerts_group: (topics.alerts,),
+            },
+            services={topics.stream_app_id: "stream", topics.alerts_group: "alerts"},
+            timestamp_topics=topics.contract,
+            dlq_topics=tuple(dlq(t) for t in topics.all),
+        )
 
 
 @dataclass(frozen=True)
@@ -111,18 +118,9 @@ def _iso(ms: int) -> str:
 
 def resolve_bootstrap(settings: Settings) -> tuple[str, str]:
     """(bootstrap, where it came from): the configured broker, else the running local one."""
-    if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap, "MARSAD_KAFKA_BOOTSTRAP"
-    from marsad.kafka.broker import LocalBroker
+    from marsad.kafka.broker import locate_kafka
 
-    broker = LocalBroker.from_settings(settings)
-    pid = broker.pid()
-    if pid is None:
-        raise NoBrokerError(
-            f"no Kafka broker reachable: MARSAD_KAFKA_BOOTSTRAP is unset and no local broker "
-            f"runs in {broker.data_dir} (start one with `marsad kafka start`)"
-        )
-    return broker.bootstrap, f"local broker (pid {pid})"
+    return locate_kafka(settings, start=False)
 
 
 def _committed_offsets(admin: Any, group: str) -> dict[tuple[str, int], int]:
@@ -179,12 +177,16 @@ def _membership(admin: Any, group: str) -> tuple[str, int | None]:
 def collect_status(
     bootstrap: str,
     source: str = "",
-    groups: Mapping[str, Iterable[str]] = DEFAULT_GROUPS,
-    timestamp_topics: Iterable[str] = TIMESTAMP_TOPICS,
-    dlq_topics: Iterable[str] = DLQ_TOPICS,
+    watched: Watched | None = None,
     timeout_s: float = 10.0,
 ) -> StatusReport:
-    """Query the broker for lag, newest timestamps and DLQ sizes (read-only)."""
+    """Query the broker for lag, newest timestamps and DLQ sizes (read-only).
+
+    ``watched`` defaults to the contract's namespace (no topic prefix)."""
+    watched = watched or Watched.of(Topics())
+    groups: Mapping[str, Iterable[str]] = watched.groups
+    timestamp_topics: Iterable[str] = watched.timestamp_topics
+    dlq_topics: Iterable[str] = watched.dlq_topics
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
     from marsad.kafka.broker import metadata_ok
@@ -228,7 +230,9 @@ def collect_status(
                     PartitionLag(tp.topic, tp.partition, done, ends[tp], max(ends[tp] - base, 0))
                 )
             state, members = _membership(admin, group)
-            group_lags.append(GroupLag(group, rows, SERVICES.get(group, ""), state, members))
+            group_lags.append(
+                GroupLag(group, rows, watched.services.get(group, ""), state, members)
+            )
 
         last: dict[str, int | None] = {}
         for topic in timestamp_topics:
@@ -304,8 +308,11 @@ def status_cmd(as_json: bool, timeout: float) -> None:
     Exits 0 when the broker answers, 2 when no broker can be reached.
     """
     settings = Settings()
-    bootstrap, source = resolve_bootstrap(settings)
-    report = collect_status(bootstrap, source, timeout_s=timeout)
+    try:
+        bootstrap, source = resolve_bootstrap(settings)
+    except NoBrokerError as exc:
+        raise _Unreachable(str(exc)) from exc
+    report = collect_status(bootstrap, source, Watched.of(settings.topics), timeout_s=timeout)
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else render_text(report))
     if not report.reachable:
         click.echo(f"error: no Kafka broker answers at {bootstrap}", err=True)

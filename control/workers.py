@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from marsad.services import marsad_executable, terminate
+from control.services import marsad_executable, terminate
+from marsad.kafka.probes import GroupProbe
 from marsad.settings import PROJECT_ROOT
-from marsad.topics import ARTICLES
-from stream.progress import GroupProbe
+from marsad.topics import Topics
 
-log = logging.getLogger("marsad.stream.process")
+log = logging.getLogger("marsad.control.workers")
 
 
 class WorkerProcess:
@@ -104,9 +104,11 @@ def wait_for_members(
     app_id: str,
     workers: Sequence[WorkerProcess],
     timeout: float = 120.0,
+    articles: str = Topics().articles,
 ) -> None:
     """Wait until the group is stable with one member per worker, each owning ``articles``
-    partitions. Raises ``RuntimeError`` (with the workers' log tails) on timeout or exit."""
+    partitions (the contract's topic unless told). Raises ``RuntimeError`` (with the workers'
+    log tails) on timeout or exit."""
     deadline = time.monotonic() + timeout
     last = ""
     with GroupProbe(bootstrap) as probe:
@@ -123,7 +125,7 @@ def wait_for_members(
             except Exception as exc:  # coordinator not ready yet
                 last = repr(exc)
                 members, state = [], ""
-            owning = [m for m in members if any(t == ARTICLES for t, _ in m["assignment"])]
+            owning = [m for m in members if any(t == articles for t, _ in m["assignment"])]
             if state == "Stable" and len(members) == len(workers) == len(owning):
                 return
             last = f"state {state!r}, {len(members)} member(s), {len(owning)} owning articles"

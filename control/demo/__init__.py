@@ -23,11 +23,11 @@ from typing import Any
 
 import click
 
-from marsad.demo.feed import DemoItem, FeedServer, load_items, render_rss
-from marsad.services import ServiceGroup, child_env
+from control.demo.feed import DemoItem, FeedServer, load_items, render_rss
+from control.services import ServiceGroup, child_env
 from marsad.settings import get_settings
 
-log = logging.getLogger("marsad.demo")
+log = logging.getLogger("control.demo")
 
 DEMO_TOKEN = "xoxb-marsad-demo"
 
@@ -82,14 +82,14 @@ def run_demo(
     echo: Callable[[str], None] = click.echo,
 ) -> DemoResult:
     """Run the sample feed through the three services on ``bootstrap``; report Slack's posts."""
-    from alerts.slack_stub import SlackStub
-    from marsad.topics import ensure_topics
+    from control.slack_stub import SlackStub
+    from marsad.topics import Topics, ensure_topics
 
     items = load_items()
     result = DemoResult(items)
     nonce = uuid.uuid4().hex[:8]
     prefix = f"demo-{nonce}."
-    ensure_topics(bootstrap, partitions, prefix=prefix)
+    ensure_topics(bootstrap, partitions, Topics(prefix))
 
     work = Path(tempfile.mkdtemp(prefix="marsad-demo-"))
     result.log_dir = work / "logs"
@@ -140,11 +140,13 @@ def run_demo(
 
 def wait_drained(bootstrap: str, prefix: str, timeout: float) -> bool:
     """Wait until the stream app and the notifier have committed everything they were given."""
-    from stream.progress import GroupProbe
+    from marsad.kafka.probes import GroupProbe
+    from marsad.topics import Topics
 
+    topics = Topics(prefix)
     checks = {
-        f"{prefix}marsad-stream": [f"{prefix}articles", f"{prefix}incident-candidates"],
-        f"{prefix}marsad-alerts": [f"{prefix}alerts"],
+        topics.stream_app_id: [topics.articles, topics.candidates],
+        topics.alerts_group: [topics.alerts],
     }
     deadline = time.monotonic() + max(timeout, 5.0)
     with GroupProbe(bootstrap) as probe:
@@ -159,10 +161,10 @@ def wait_drained(bootstrap: str, prefix: str, timeout: float) -> bool:
 @click.option("--timeout", default=180.0, show_default=True, help="seconds to wait for alerts")
 def demo_cmd(timeout: float) -> None:
     """Offline end-to-end showcase: sample feed -> Kafka -> Faust -> local Slack server."""
-    from marsad.kafka.broker import ensure_local_broker
+    from marsad.kafka.broker import kafka_address
 
     settings = get_settings()
-    bootstrap = ensure_local_broker(settings)
+    bootstrap = kafka_address(settings)
     result = run_demo(bootstrap, settings.partitions, timeout)
     if result.missing:
         raise click.ClickException(

@@ -22,10 +22,10 @@ COMMANDS: dict[str, str] = {
     "ingest": "ingest.cli:ingest_cmd",
     "stream": "stream.cli:stream_cmd",
     "alerts": "alerts.cli:alerts_cmd",
-    "up": "marsad.up:up_cmd",
-    "replay": "marsad.replay:replay_cmd",
-    "demo": "marsad.demo:demo_cmd",
-    "status": "marsad.status:status_cmd",
+    "up": "control.up:up_cmd",
+    "replay": "control.replay:replay_cmd",
+    "demo": "control.demo:demo_cmd",
+    "status": "control.status:status_cmd",
 }
 
 HELP = {
