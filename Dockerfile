@@ -8,6 +8,7 @@ COPY marsad ./marsad
 COPY ingest ./ingest
 COPY stream ./stream
 COPY alerts ./alerts
+COPY control ./control
 COPY config ./config
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/marsad marsad \
     && mkdir -p /var/lib/marsad && chown marsad /var/lib/marsad
