@@ -12,7 +12,7 @@ import click
 
 from marsad.settings import get_settings
 
-log = logging.getLogger("alerts")
+log = logging.getLogger(__name__)
 
 
 @click.command("alerts")

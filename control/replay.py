@@ -30,7 +30,7 @@ import click
 
 from marsad.settings import get_settings
 
-log = logging.getLogger("control.replay")
+log = logging.getLogger(__name__)
 
 
 def _read_lines(path: str) -> list[tuple[str | None, bytes]]:

@@ -17,7 +17,7 @@ import click
 from control.services import ServiceGroup, child_env
 from marsad.settings import get_settings
 
-log = logging.getLogger("control.up")
+log = logging.getLogger(__name__)
 
 
 @click.command("up")

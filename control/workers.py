@@ -20,7 +20,7 @@ from marsad.kafka.probes import GroupProbe
 from marsad.settings import PROJECT_ROOT
 from marsad.topics import Topics
 
-log = logging.getLogger("marsad.control.workers")
+log = logging.getLogger(__name__)
 
 
 class WorkerProcess:

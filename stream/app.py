@@ -70,7 +70,7 @@ from stream.merge import (
 )
 from stream.rules import RuleSet, SurgeRule, WindowRule, group_value, metric_value
 
-log = logging.getLogger("marsad.stream")
+log = logging.getLogger(__name__)
 
 STALL_CHECK_S = 5.0
 STALL_AFTER_S = 20.0

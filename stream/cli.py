@@ -25,7 +25,7 @@ from stream.app import (
 )
 from stream.rules import RulesError, RuleSet, load_rules
 
-log = logging.getLogger("marsad.stream")
+log = logging.getLogger(__name__)
 
 
 def load_extractor(spec: str) -> Extractor:

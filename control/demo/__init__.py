@@ -27,7 +27,7 @@ from control.demo.feed import DemoItem, FeedServer, load_items, render_rss
 from control.services import ServiceGroup, child_env
 from marsad.settings import get_settings
 
-log = logging.getLogger("control.demo")
+log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "xoxb-marsad-demo"
 

@@ -18,7 +18,7 @@ import click
 
 from marsad.records import Article, Extraction, RecordError, error_line
 
-log = logging.getLogger("marsad.extract")
+log = logging.getLogger(__name__)
 
 
 def _parse(line: str) -> tuple[str | None, Article | None, str | None]:
