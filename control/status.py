@@ -190,6 +190,7 @@ def collect_status(
     from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
     from marsad.kafka.broker import metadata_ok
+    from marsad.kafka.probes import partition_lag
 
     if not metadata_ok(bootstrap, timeout_s=min(timeout_s, 5.0)):
         return StatusReport(bootstrap=bootstrap, reachable=False, source=source)
@@ -222,13 +223,13 @@ def collect_status(
             tps = [tp for t in topics for tp in parts(t)]
             ends = consumer.end_offsets(tps) if tps else {}
             starts = consumer.beginning_offsets(tps) if tps else {}
-            rows = []
-            for tp in tps:
-                done = committed.get((tp.topic, tp.partition))
-                base = done if done is not None else starts[tp]
-                rows.append(
-                    PartitionLag(tp.topic, tp.partition, done, ends[tp], max(ends[tp] - base, 0))
-                )
+            done = {
+                tp: committed[key] for tp in tps if (key := (tp.topic, tp.partition)) in committed
+            }
+            lags = partition_lag(ends, starts, done)
+            rows = [
+                PartitionLag(tp.topic, tp.partition, done.get(tp), ends[tp], lags[tp]) for tp in tps
+            ]
             state, members = _membership(admin, group)
             group_lags.append(
                 GroupLag(group, rows, watched.services.get(group, ""), state, members)

@@ -8,17 +8,41 @@ integration tests (wait on a condition, never on a sleep).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Hashable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient, OffsetSpec
 
-__all__ = ["GroupProbe", "read_topic"]
+__all__ = ["GroupProbe", "lag_by_topic", "partition_lag", "read_topic"]
 
 # kafka-python warns, once per call, that it cannot decode Faust's own assignor metadata
 # (it can still read the assignment, which is all we use).
 logging.getLogger("kafka.admin._groups").setLevel(logging.ERROR)
+
+P = TypeVar("P", bound=Hashable)
+
+
+def partition_lag(
+    ends: Mapping[P, int], beginnings: Mapping[P, int], committed: Mapping[P, int]
+) -> dict[P, int]:
+    """Messages a consumer group has not committed yet, per partition of ``ends``.
+
+    The one place this arithmetic lives (``GroupProbe.lag``, ``marsad status``, the drills):
+    lag is the end offset minus the committed offset; a partition the group never committed
+    on counts from its beginning offset (what is still retained there; 0 when not given),
+    and a lag is never negative (a committed offset past a truncated end counts as caught
+    up). Pure: the offsets come from whichever client asked the broker.
+    """
+    return {tp: max(end - committed.get(tp, beginnings.get(tp, 0)), 0) for tp, end in ends.items()}
+
+
+def lag_by_topic(lags: Mapping[TopicPartition, int]) -> dict[str, int]:
+    """Per-partition lags summed per topic."""
+    out: dict[str, int] = {}
+    for tp, behind in lags.items():
+        out[tp.topic] = out.get(tp.topic, 0) + behind
+    return out
 
 
 class GroupProbe:
@@ -90,14 +114,8 @@ class GroupProbe:
         """Messages not yet committed by ``group``, per topic (uncommitted partitions count
         from their earliest offset)."""
         tps = self.partitions(topics)
-        ends = self.end_offsets(tps)
-        starts = self.start_offsets(tps)
-        done = self.committed(group)
-        out: dict[str, int] = {}
-        for tp in tps:
-            behind = ends[tp] - done.get(tp, starts[tp])
-            out[tp.topic] = out.get(tp.topic, 0) + max(behind, 0)
-        return out
+        lags = partition_lag(self.end_offsets(tps), self.start_offsets(tps), self.committed(group))
+        return lag_by_topic(lags)
 
     def members(self, group: str) -> list[dict[str, Any]]:
         """The group's members, each with its ``assignment`` as a list of ``(topic, p)``."""
