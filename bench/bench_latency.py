@@ -19,6 +19,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -46,16 +47,18 @@ def towns(count: int, min_apart_deg: float = 0.5) -> list[tuple[str, str]]:
     merge rules (config/rules.yaml: nearby places on the same day are one incident) keep
     each report a new incident, hence a new Slack post."""
     data = yaml.safe_load((ROOT / "marsad/data/places.yaml").read_text("utf-8"))
-    candidates = [p for p in data["places"] if p["kind"] in ("town", "city")]
+    candidates: list[dict[str, Any]] = [
+        p for p in data["places"] if p["kind"] in ("town", "city")
+    ]
     random.Random(7).shuffle(candidates)
-    picked: list[dict[str, object]] = []
+    picked: list[dict[str, Any]] = []
     for p in candidates:
         if all(
-            abs(p["lat"] - q["lat"]) + abs(p["lon"] - q["lon"]) > min_apart_deg  # type: ignore[operator]
+            abs(p["lat"] - q["lat"]) + abs(p["lon"] - q["lon"]) > min_apart_deg
             for q in picked
         ):
             picked.append(p)
-    return [(str(p["aliases_ar"][0]), str(p["name_en"])) for p in picked[:count]]  # type: ignore[index]
+    return [(str(p["aliases_ar"][0]), str(p["name_en"])) for p in picked[:count]]
 
 
 def wait_for(pred, timeout: float) -> bool:  # type: ignore[no-untyped-def]

@@ -52,7 +52,7 @@ def backoff(errors: int, bounds: Bounds) -> float:
     so a 1-second feed that fails is retried within a minute, not an hour later."""
     base = max(bounds.start, bounds.low)
     cap = max(bounds.high, min(MAX_BACKOFF_S, base * MAX_BACKOFF_FACTOR))
-    return min(cap, base * (2 ** min(max(0, errors), 32)))
+    return float(min(cap, base * (2 ** min(max(0, errors), 32))))
 
 
 def after_publish_error(interval: float, bounds: Bounds, rng: random.Random) -> Decision:

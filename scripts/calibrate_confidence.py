@@ -21,6 +21,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -39,15 +40,19 @@ STEPS = 4000
 RATE = 0.3
 
 
-def _admin_ok(gold: dict, admin1: str | None) -> bool:
+def _admin_ok(gold: dict[str, Any], admin1: str | None) -> bool:
     accepted = gold.get("admin1") or []
     accepted = accepted if isinstance(accepted, list) else [accepted]
     return not accepted or admin1 in accepted
 
 
-def labelled(path: Path) -> tuple[list[tuple[list[int], int]], list[tuple[int | None, list]]]:
+#: Per article: its gold largest toll, and per incident read (toll read, signals that fired).
+Scored = list[tuple[int | None, list[tuple[int | None, list[int]]]]]
+
+
+def labelled(path: Path) -> tuple[list[tuple[list[int], int]], Scored]:
     samples: list[tuple[list[int], int]] = []
-    articles: list[tuple[int | None, list]] = []
+    articles: Scored = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
@@ -56,7 +61,7 @@ def labelled(path: Path) -> tuple[list[tuple[list[int], int]], list[tuple[int | 
         row.pop("category", None)
         ex = extract(Article.model_validate(row))
         free = list(gold["incidents"])
-        scored = []
+        scored: list[tuple[int | None, list[int]]] = []
         for inc in ex.incidents:
             if inc.background:
                 continue
@@ -90,11 +95,11 @@ def fit(samples: list[tuple[list[int], int]]) -> tuple[float, list[float]]:
     return b, w
 
 
-def choose_threshold(articles: list, b: float, w: list[float]) -> tuple[float, dict]:
+def choose_threshold(articles: Scored, b: float, w: list[float]) -> tuple[float, dict[str, Any]]:
     def conf(x: list[int]) -> float:
         return 1 / (1 + math.exp(-(b + sum(wi * xi for wi, xi in zip(w, x, strict=True)))))
 
-    best = (0.0, 0.0, {})
+    best: tuple[float, float, dict[str, Any]] = (0.0, 0.0, {})
     for step in range(0, 100):
         t = step / 100
         tp = fp = fn = 0

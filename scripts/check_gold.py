@@ -10,6 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -27,7 +28,7 @@ def _codes(value: object) -> list[object]:
     return value if isinstance(value, list) else [value]
 
 
-def check_line(obj: dict) -> list[str]:
+def check_line(obj: dict[str, Any]) -> list[str]:
     errs: list[str] = []
     for key in ("id", "title", "text", "published_at", "source", "url", "gold"):
         if key not in obj:

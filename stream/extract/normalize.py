@@ -77,7 +77,7 @@ def _char(c: str) -> str:
     out = normalize_alef_ar(out)
     out = normalize_alef_maksura_ar(out)
     out = normalize_teh_marbuta_ar(out)
-    out = dediac_ar(out)
+    out = str(dediac_ar(out))  # camel-tools is untyped
     return out.replace(TATWEEL, "").lower()
 
 

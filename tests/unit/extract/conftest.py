@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from marsad.records import Article, Extraction
+from marsad.records import Article, Extraction, Incident
 from stream.extract import extract
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
@@ -31,5 +31,5 @@ def run(
     return extract(article)
 
 
-def current(ex: Extraction) -> list:
+def current(ex: Extraction) -> list[Incident]:
     return [i for i in ex.incidents if not i.background]

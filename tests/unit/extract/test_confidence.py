@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from marsad.records import Article
+from marsad.records import Article, Incident
 from stream.extract import extract
 from stream.extract.confidence import SIGNALS, model, score
 from stream.rules import load_rules
@@ -14,7 +14,7 @@ from stream.rules import load_rules
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _one(text: str):
+def _one(text: str) -> Incident:
     ex = extract(Article(id="a", text=text, published_at="2021-03-02T10:00:00+03:00"))
     (inc,) = [i for i in ex.incidents if not i.background]
     return inc

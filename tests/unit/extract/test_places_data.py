@@ -61,7 +61,8 @@ COMMON_WORDS = {"الحقل", "المدينة", "البلدة", "القرية", 
 def places() -> list[dict[str, Any]]:
     document = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
     assert isinstance(document, dict) and isinstance(document.get("places"), list)
-    return document["places"]
+    entries: list[dict[str, Any]] = document["places"]
+    return entries
 
 
 def test_has_at_least_400_entries(places: list[dict[str, Any]]) -> None:

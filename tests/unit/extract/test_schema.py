@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 
 from marsad.vocabulary import DATA_DIR as PLACES_DIR
 from stream.extract.lexicon import DATA_DIR, lexicon, load_yaml
@@ -18,7 +19,7 @@ from stream.extract.schema import (
     validate,
 )
 
-SHIPPED = {
+SHIPPED: dict[str, type[BaseModel]] = {
     "actors.yaml": ActorsFile,
     "triggers.yaml": TriggersFile,
     "cues.yaml": CuesFile,

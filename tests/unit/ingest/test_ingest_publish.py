@@ -82,7 +82,11 @@ def test_success_resets_the_failure_count() -> None:
     flaky = FakeProducer(fail=True)
     pub = KafkaPublisher("unused:9092", producer=flaky)
     built: list[FakeProducer] = []
-    pub._factory = lambda: built.append(FakeProducer(fail=False)) or built[-1]
+    def fresh() -> FakeProducer:
+        built.append(FakeProducer(fail=False))
+        return built[-1]
+
+    pub._factory = fresh
     for _ in range(RENEW_AFTER_FAILURES - 1):
         with pytest.raises(PublishError):
             _publish(pub)
