@@ -30,14 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from control.workers import WorkerProcess, wait_drained, wait_for_members  # noqa: E402
-from marsad.kafka.probes import GroupProbe, read_topic  # noqa: E402
+from control.replay import StreamRun, run_through_stream  # noqa: E402
 from marsad.records import Article  # noqa: E402
 from marsad.topics import Topics, ensure_topics  # noqa: E402
-from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name  # noqa: E402
 
 TOPICS = Topics()  # the contract's names: the benchmark runs its own broker
-ARTICLES, INCIDENTS, ALERTS = TOPICS.contract
+INCIDENTS = TOPICS.incidents
 
 PLACES = ["البوكمال", "الميادين", "تدمر", "سراقب", "الباب", "الطبقة", "نوى", "الشدادي", "دير الزور"]
 ACTORS = [
@@ -96,56 +94,37 @@ def extraction_rate(articles: list[dict[str, Any]]) -> float:
 def run_once(
     bootstrap: str, articles: list[dict[str, Any]], workers: int, tmp: Path, timeout: float = 600.0
 ) -> dict:
-    from kafka import KafkaProducer
-
+    """One pass through ``marsad stream`` workers, the steps of ``marsad replay``; timed from
+    the first publish (after the workers have joined) until the group has drained."""
     app_id = f"bench-stream-{secrets.token_hex(3)}"
-    with GroupProbe(bootstrap) as probe:
-        probe.start_group_at_end(app_id, [ARTICLES])
-        alerts_start = probe.end_offsets(probe.partitions([ALERTS]))
-        incidents_start = probe.end_offsets(probe.partitions([INCIDENTS]))
-    procs = [
-        WorkerProcess(bootstrap, app_id, tmp / f"{app_id}-{i}.log").start() for i in range(workers)
-    ]
+    run_prefix = f"{app_id}-"
+    lines: list[tuple[str | None, bytes]] = []
+    for a in articles:
+        value = dict(a, id=run_prefix + a["id"])
+        lines.append((value["id"], json.dumps(value, ensure_ascii=False).encode()))
+    run = StreamRun(bootstrap, TOPICS, app_id, tmp / app_id, workers=workers)
+    run.position()
     try:
-        wait_for_members(bootstrap, app_id, procs, timeout=180)
-        run = f"{app_id}-"
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=10)
-        t0 = time.monotonic()
-        for a in articles:
-            value = dict(a, id=run + a["id"])
-            producer.send(
-                ARTICLES,
-                key=value["id"].encode(),
-                value=json.dumps(value, ensure_ascii=False).encode(),
-            )
-        producer.flush()
-        producer.close()
-        published = time.monotonic() - t0
-        wait_drained(
-            bootstrap,
-            app_id,
-            [ARTICLES, candidates_topic_name(TOPICS, app_id), window_updates_topic_name(app_id)],
-            timeout=timeout,
-            workers=procs,
-        )
-        elapsed = time.monotonic() - t0
+        got = run_through_stream(run, lines, timeout, ready_timeout=180, publish_when_ready=True)
     finally:
-        for w in procs:
-            w.stop()
-    alerts = read_topic(bootstrap, ALERTS, alerts_start, (APP_HEADER, app_id))
-    incidents = read_topic(bootstrap, INCIDENTS, incidents_start)
-    mine = [v for _k, v in incidents if v and str(v.get("article_ids", [""])[0]).startswith(run)]
+        run.stop()
+    elapsed = got.drained_at - got.published_at
+    alerts = got.alerts
+    incidents = run.read_back(INCIDENTS)
+    mine = [
+        v for _k, v in incidents if v and str(v.get("article_ids", [""])[0]).startswith(run_prefix)
+    ]
     return {
         "workers": workers,
         "articles": len(articles),
         "seconds": round(elapsed, 2),
-        "publish_seconds": round(published, 2),
+        "publish_seconds": round(got.published_s, 2),
         "articles_per_s": round(len(articles) / elapsed, 1),
         "alert_revisions": len(alerts),
-        "alerts": len({v["id"] for _k, v in alerts}),
-        "duplicate_revisions": len(alerts) - len({(v["id"], v["revision"]) for _k, v in alerts}),
+        "alerts": len({v["id"] for v in alerts}),
+        "duplicate_revisions": len(alerts) - len({(v["id"], v["revision"]) for v in alerts}),
         "incident_updates": len(mine),
-        "alerts_by_rule": dict(Counter(v["rule"] for _k, v in alerts)),
+        "alerts_by_rule": dict(Counter(v["rule"] for v in alerts)),
     }
 
 

@@ -20,15 +20,17 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
+from control.workers import ServiceProcess, WorkerProcess, wait_drained, wait_for_members
 from marsad.settings import get_settings
+from marsad.topics import Topics
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +97,166 @@ def _cleanup(bootstrap: str, app_id: str, groups: list[str]) -> None:
 
 
 def _wait_group_drained(
-    bootstrap: str, group: str, topic: str, proc: subprocess.Popen[bytes], timeout: float
+    bootstrap: str, group: str, topic: str, proc: ServiceProcess, timeout: float
 ) -> None:
     from marsad.kafka.probes import GroupProbe
 
     deadline = time.monotonic() + timeout
     with GroupProbe(bootstrap) as probe:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise click.ClickException(f"the notifier exited with {proc.returncode}")
+            if not proc.alive():
+                raise RuntimeError(f"the notifier exited with {proc.returncode()}")
             try:
                 if probe.lag(group, [topic]).get(topic, 1) == 0:
                     return
             except Exception as exc:
                 log.debug("lag probe: %r", exc)
             time.sleep(0.3)
-    raise click.ClickException(f"the notifier did not drain {topic} within {timeout:.0f} s")
+    raise RuntimeError(f"the notifier did not drain {topic} within {timeout:.0f} s")
+
+
+@dataclass(frozen=True)
+class ReadBack:
+    """What one pass through the stream produced, and when (``time.monotonic()`` clock)."""
+
+    #: every alert revision of this run (picked out of ``alerts`` by the app header)
+    alerts: list[dict[str, Any]]
+    #: ``(key, value)`` of what went to ``articles.dlq`` during the run
+    dead: list[tuple[bytes | None, Any]]
+    published_at: float
+    published_s: float
+    drained_at: float
+
+
+@dataclass
+class StreamRun:
+    """One isolated pass of articles through ``marsad stream`` workers (and the notifier).
+
+    The steps ``marsad replay`` and the stream benchmark share: :meth:`position` a fresh app
+    id's consumer group (and the notifier's) at the current end of its input, note where
+    the output topics end now, :meth:`start` the workers as child processes, wait until they
+    are all in the group and until everything published has been processed, read back what
+    this run produced, :meth:`stop`. :func:`run_through_stream` does them in order.
+    """
+
+    bootstrap: str
+    topics: Topics
+    app_id: str
+    run_dir: Path
+    workers: int = 1
+    rules: Path | None = None
+    extractor: str | None = None
+    #: run the notifier too, in this consumer group
+    notify_group: str | None = None
+    procs: list[WorkerProcess] = field(default_factory=list)
+    notifier: ServiceProcess | None = None
+    #: per read-back topic: its end offsets when the run was positioned
+    starts: dict[str, dict[Any, int]] = field(default_factory=dict)
+
+    @property
+    def stream_topics(self) -> list[str]:
+        """What the app consumes: ``articles`` and its own internal topics."""
+        from stream.app import candidates_topic_name, window_updates_topic_name
+
+        return [
+            self.topics.articles,
+            candidates_topic_name(self.topics, self.app_id),
+            window_updates_topic_name(self.app_id),
+        ]
+
+    def position(self) -> None:
+        """Start the run's groups at the current ends, so it sees exactly what it publishes."""
+        from marsad.kafka.probes import GroupProbe
+        from marsad.topics import dlq
+
+        with GroupProbe(self.bootstrap) as probe:
+            probe.start_group_at_end(self.app_id, [self.topics.articles])
+            for topic in (self.topics.alerts, dlq(self.topics.articles), self.topics.incidents):
+                self.starts[topic] = probe.end_offsets(probe.partitions([topic]))
+            if self.notify_group is not None:
+                probe.start_group_at_end(self.notify_group, [self.topics.alerts])
+
+    def start(self) -> None:
+        """The stream workers (and the notifier) as child processes, logs in ``run_dir``."""
+        self.procs = [
+            WorkerProcess(
+                self.bootstrap,
+                self.app_id,
+                self.run_dir / f"stream-{i}.log",
+                rules=self.rules,
+                extractor=self.extractor,
+            ).start()
+            for i in range(self.workers)
+        ]
+        if self.notify_group is not None:
+            args = ["alerts", "--bootstrap", self.bootstrap, "--group", self.notify_group]
+            self.notifier = ServiceProcess("notifier", args, self.run_dir / "alerts.log")
+            self.notifier.start()
+
+    def wait_ready(self, timeout: float) -> None:
+        """Every worker is a member of the group and owns ``articles`` partitions."""
+        wait_for_members(
+            self.bootstrap, self.app_id, self.procs, timeout=timeout, articles=self.topics.articles
+        )
+
+    def wait_processed(self, timeout: float) -> None:
+        """The app has committed everything it was given, and the notifier every alert."""
+        wait_drained(
+            self.bootstrap, self.app_id, self.stream_topics, timeout=timeout, workers=self.procs
+        )
+        if self.notifier is not None and self.notify_group is not None:
+            _wait_group_drained(
+                self.bootstrap, self.notify_group, self.topics.alerts, self.notifier, timeout=300
+            )
+
+    def read_back(self, topic: str, mine: bool = False) -> list[tuple[bytes | None, Any]]:
+        """``topic`` from where it ended at :meth:`position` (``mine``: this app's records)."""
+        from marsad.kafka.probes import read_topic
+        from stream.app import APP_HEADER
+
+        header = (APP_HEADER, self.app_id) if mine else None
+        return read_topic(self.bootstrap, topic, self.starts.get(topic), header)
+
+    def stop(self) -> None:
+        for w in self.procs:
+            w.stop()
+        if self.notifier is not None:
+            self.notifier.stop(30.0)
+
+
+def run_through_stream(
+    run: StreamRun,
+    lines: list[tuple[str | None, bytes]],
+    timeout: float,
+    *,
+    ready_timeout: float = 300.0,
+    publish_when_ready: bool = False,
+) -> ReadBack:
+    """Publish ``lines`` to ``articles``, run ``run``'s workers until all is processed, and
+    read back its alerts and dead letters. ``run`` must be positioned; the caller stops it.
+
+    By default the articles are published first and the workers started after them (what
+    ``marsad replay`` does); ``publish_when_ready`` waits for the workers to be in the group
+    before publishing, so the time to drain measures processing alone (the benchmark).
+    Raises ``RuntimeError`` when a worker dies or a wait times out.
+    """
+    if not publish_when_ready:
+        published_at = time.monotonic()
+        _publish(run.bootstrap, run.topics.articles, lines)
+        published_s = time.monotonic() - published_at
+    run.start()
+    run.wait_ready(min(timeout, ready_timeout))
+    if publish_when_ready:
+        published_at = time.monotonic()
+        _publish(run.bootstrap, run.topics.articles, lines)
+        published_s = time.monotonic() - published_at
+    run.wait_processed(timeout)
+    drained_at = time.monotonic()
+    from marsad.topics import dlq
+
+    alerts = [v for _k, v in run.read_back(run.topics.alerts, mine=True)]
+    dead = run.read_back(dlq(run.topics.articles))
+    return ReadBack(alerts, dead, published_at, published_s, drained_at)
 
 
 @click.command("replay")
@@ -141,12 +287,8 @@ def replay_cmd(
     keep_broker: bool,
 ) -> None:
     """Publish ARTICLES.jsonl, run stream + notifier until processed, write the alerts."""
-    from control.services import marsad_executable, terminate
-    from control.workers import WorkerProcess, wait_drained, wait_for_members
     from marsad.kafka.broker import LocalBroker, kafka_address
-    from marsad.kafka.probes import GroupProbe, read_topic
     from marsad.topics import dlq, ensure_topics
-    from stream.app import APP_HEADER, candidates_topic_name, window_updates_topic_name
     from stream.rules import RulesError, load_rules
 
     settings = get_settings()
@@ -168,77 +310,38 @@ def replay_cmd(
     run_dir = settings.home / "replay" / app_id
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    with GroupProbe(bootstrap) as probe:
-        probe.start_group_at_end(app_id, [topics.articles])
-        alerts_start = probe.end_offsets(probe.partitions([topics.alerts]))
-        dlq_start = probe.end_offsets(probe.partitions([dlq(topics.articles)]))
-        if notify:
-            probe.start_group_at_end(notify_group, [topics.alerts])
+    run = StreamRun(
+        bootstrap,
+        topics,
+        app_id,
+        run_dir,
+        workers=workers,
+        rules=rules_file,
+        extractor=extractor,
+        notify_group=notify_group if notify else None,
+    )
+    run.position()
     click.echo(
         f"replay {app_id}: {len(lines)} article(s) -> {bootstrap}; logs in {run_dir}", err=True
     )
 
-    procs: list[WorkerProcess] = []
-    notifier: subprocess.Popen[bytes] | None = None
-    notifier_log = None
     try:
-        _publish(bootstrap, topics.articles, lines)
-        procs = [
-            WorkerProcess(
-                bootstrap,
-                app_id,
-                run_dir / f"stream-{i}.log",
-                rules=rules_file,
-                extractor=extractor,
-            ).start()
-            for i in range(workers)
-        ]
-        if notify:
-            notifier_log = (run_dir / "alerts.log").open("ab")
-            notifier = subprocess.Popen(
-                [*marsad_executable(), "alerts", "--bootstrap", bootstrap, "--group", notify_group],
-                stdin=subprocess.DEVNULL,
-                stdout=notifier_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
         try:
-            wait_for_members(
-                bootstrap, app_id, procs, timeout=min(timeout, 300), articles=topics.articles
-            )
-            wait_drained(
-                bootstrap,
-                app_id,
-                [
-                    topics.articles,
-                    candidates_topic_name(topics, app_id),
-                    window_updates_topic_name(app_id),
-                ],
-                timeout=timeout,
-                workers=procs,
-            )
-            if notifier is not None:
-                _wait_group_drained(bootstrap, notify_group, topics.alerts, notifier, timeout=300)
+            got = run_through_stream(run, lines, timeout)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
-        elapsed = time.monotonic() - t0
-        mine = (APP_HEADER, app_id)
-        alerts = [v for _k, v in read_topic(bootstrap, topics.alerts, alerts_start, mine)]
-        dead = read_topic(bootstrap, dlq(topics.articles), dlq_start)
+        elapsed = got.drained_at - t0
+        alerts = got.alerts
         _write_alerts(alerts, alerts_out)
         click.echo(
             f"replay {app_id}: {len(lines)} article(s) in {elapsed:.1f} s "
             f"({len(lines) / max(elapsed, 1e-9):.1f}/s), {len(alerts)} alert revision(s) "
-            f"({len({a['id'] for a in alerts})} alert(s)), {len(dead)} to {dlq(topics.articles)}",
+            f"({len({a['id'] for a in alerts})} alert(s)), {len(got.dead)} to "
+            f"{dlq(topics.articles)}",
             err=True,
         )
     finally:
-        for w in procs:
-            w.stop()
-        if notifier is not None:
-            terminate(notifier, 30.0)
-        if notifier_log is not None:
-            notifier_log.close()
+        run.stop()
         if not keep_state:
             _cleanup(bootstrap, app_id, [app_id, notify_group])
         if started_broker and not keep_broker and local is not None:

@@ -1,8 +1,9 @@
-"""Run ``marsad stream`` workers as child processes, and know when they are in the group.
+"""Run ``marsad`` services as child processes, and know when stream workers are in the group.
 
-Used by ``marsad replay``, the benchmark and the integration tests: a worker in its own
-process is what production runs (one loop, real signals), and it can be stopped with
-SIGTERM (graceful) or SIGKILL (a crash) like the real thing.
+Used by ``marsad replay``, the benchmark, the integration tests and the drills: a service in
+its own process is what production runs (one loop, real signals), and it can be stopped with
+SIGTERM (graceful) or SIGKILL (a crash) like the real thing. :class:`ServiceProcess` is any
+``marsad <command>`` child; :class:`WorkerProcess` is a ``marsad stream`` worker.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import logging
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import Self
 
 from control.services import marsad_executable, terminate
 from marsad.kafka.probes import GroupProbe
@@ -23,8 +24,81 @@ from marsad.topics import Topics
 log = logging.getLogger(__name__)
 
 
-class WorkerProcess:
-    """One ``marsad stream`` child with its log file."""
+class ServiceProcess:
+    """One ``marsad <args…>`` child with its own log file: SIGTERM to stop, SIGKILL to crash.
+
+    Each start appends a ``===== start #n =====`` line to the log, so a restarted service's
+    runs stay apart; the child owns the log file descriptor. ``env`` is the child's whole
+    environment (default: this process's).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        args: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        grace_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.args = list(args)
+        self.log_path = log_path
+        self.env = dict(os.environ if env is None else env)
+        self.cwd = cwd
+        self.grace_s = grace_s
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> Self:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as out:
+            out.write(f"\n===== start #{self.starts + 1} at {time.time():.3f} =====\n".encode())
+            out.flush()
+            self.proc = subprocess.Popen(
+                [*marsad_executable(), *self.args],
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.starts += 1
+        log.info("started %s pid %d", self.name, self.proc.pid)
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def returncode(self) -> int | None:
+        return None if self.proc is None else self.proc.poll()
+
+    def stop(self, timeout: float | None = None) -> int | None:
+        """SIGTERM, wait (``grace_s`` unless told), SIGKILL if it hangs; the exit code."""
+        if self.proc is None:
+            return None
+        return terminate(self.proc, self.grace_s if timeout is None else timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: a crash, no commit, no flush, no goodbye to the consumer group."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(15)
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
+class WorkerProcess(ServiceProcess):
+    """One ``marsad stream`` worker of ``app_id``; ``env`` adds to this process's environment."""
 
     def __init__(
         self,
@@ -36,67 +110,19 @@ class WorkerProcess:
         env: dict[str, str] | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
+        args = ["stream", "--bootstrap", bootstrap, "--app-id", app_id, *extra_args]
+        if rules is not None:
+            args += ["--rules", str(rules)]
+        if extractor is not None:
+            args += ["--extractor", extractor]
+        full_env = {**os.environ, **(env or {})}
+        # The worker must import this checkout (and tests' helper extractors) first.
+        full_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), full_env.get("PYTHONPATH", "")) if p
+        )
+        super().__init__(f"stream worker (app {app_id})", args, log_path, full_env)
         self.bootstrap = bootstrap
         self.app_id = app_id
-        self.log_path = log_path
-        self.args = ["stream", "--bootstrap", bootstrap, "--app-id", app_id, *extra_args]
-        if rules is not None:
-            self.args += ["--rules", str(rules)]
-        if extractor is not None:
-            self.args += ["--extractor", extractor]
-        self.env = {**os.environ, **(env or {})}
-        # The worker must import this checkout (and tests' helper extractors) first.
-        self.env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PROJECT_ROOT), self.env.get("PYTHONPATH", "")) if p
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [*marsad_executable(), *self.args],
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=self.env,
-            start_new_session=True,
-        )
-        log.info("started stream worker pid %d (app %s)", self.proc.pid, self.app_id)
-        return self
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self, timeout: float = 30.0) -> int | None:
-        """SIGTERM, wait, SIGKILL if it hangs; returns the exit code."""
-        if self.proc is None:
-            return None
-        terminate(self.proc, timeout)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, no commit, no goodbye to the group."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
 
 
 def wait_for_members(

@@ -29,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -43,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from control.services import terminate
+from control.workers import ServiceProcess
 from tests.drills.reports import Report, first_report, follow_up, story
 from tests.support.feed_server import FeedServer, Item
 from tests.support.kafka_helpers import free_ports, wait_until
@@ -61,60 +59,12 @@ RECENT_STORIES = 20
 # ---------------------------------------------------------------------------------- processes
 
 
-class Service:
-    """One ``marsad <name>`` child with its own log file; SIGTERM to stop, SIGKILL to crash."""
+class Service(ServiceProcess):
+    """One ``marsad <name>`` child (control/workers.py's process code) run from the checkout,
+    with 40 s to stop gracefully and its resident memory on demand."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name = name
-        self.args = args
-        self.env = env
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> Service:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as out:
-            out.write(f"\n===== start #{self.starts + 1} at {time.time():.3f} =====\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(
-                [MARSAD, *self.args],
-                env=self.env,
-                cwd=REPO,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.starts += 1
-        return self
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def returncode(self) -> int | None:
-        return None if self.proc is None else self.proc.poll()
-
-    def kill(self) -> None:
-        """SIGKILL: a crash — no commit, no flush, no goodbye to the consumer group."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(15)
-
-    def stop(self, timeout: float = 40.0) -> int | None:
-        if self.proc is None:
-            return None
-        return terminate(self.proc, timeout)
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
+        super().__init__(name, args, log_path, env, cwd=REPO, grace_s=40.0)
 
     def rss_mb(self) -> float | None:
         return rss_mb(self.pid) if self.alive() and self.pid else None
