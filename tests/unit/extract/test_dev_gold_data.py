@@ -179,11 +179,11 @@ def test_no_article_shares_a_12_word_span_with_the_seeds() -> None:
     for path in sorted(seeds_dir.glob("*.txt")):
         seed_spans |= _shingles(path.read_text(encoding="utf-8"))
     gold_file = seeds_dir / "gold.jsonl"
-    if gold_file.exists():
-        for line in gold_file.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                seed = json.loads(line)
-                seed_spans |= _shingles(seed.get("title", "") + " " + seed["text"])
+    assert gold_file.is_file(), f"{gold_file} is missing: the check must run, not skip"
+    for line in gold_file.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            seed = json.loads(line)
+            seed_spans |= _shingles(seed.get("title", "") + " " + seed["text"])
     assert seed_spans, "seed directory holds no text"
     copied = {a["id"]: sorted(_shingles(a["title"] + " " + a["text"]) & seed_spans)[:1]
               for a in ARTICLES}

@@ -199,11 +199,11 @@ def _spans(text: str) -> set[tuple[str, ...]]:
 def _seed_texts() -> list[str]:
     texts = [p.read_text(encoding="utf-8") for p in sorted(SEEDS_DIR.glob("*.txt"))]
     gold = SEEDS_DIR / "gold.jsonl"
-    if gold.exists():
-        for line in gold.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                texts.append(f"{row.get('title', '')}\n{row['text']}")
+    assert gold.is_file(), f"{gold} is missing: the check must run, not skip"
+    for line in gold.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            texts.append(f"{row.get('title', '')}\n{row['text']}")
     return texts
 
 
