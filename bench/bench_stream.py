@@ -93,7 +93,7 @@ def extraction_rate(articles: list[dict[str, Any]]) -> float:
 
 def run_once(
     bootstrap: str, articles: list[dict[str, Any]], workers: int, tmp: Path, timeout: float = 600.0
-) -> dict:
+) -> dict[str, Any]:
     """One pass through ``marsad stream`` workers, the steps of ``marsad replay``; timed from
     the first publish (after the workers have joined) until the group has drained."""
     app_id = f"bench-stream-{secrets.token_hex(3)}"
