@@ -9,6 +9,8 @@ kinds the notifier acts on:
   own retries, 5xx, connection refused).  The Kafka offset is not committed.
 * :class:`PermanentDeliveryError` — retrying cannot help (``invalid_auth``,
   ``channel_not_found``…).  The alert is parked on the dead-letter topic.
+
+Both are :class:`DeliveryError`, of the project's one error family (:mod:`marsad.errors`).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from alerts.blocks import METADATA_EVENT, SlackMessage, marker
+from marsad.errors import MarsadError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,8 @@ AUTH_ERRORS = frozenset(
 )
 
 
-class DeliveryError(Exception):
-    """A sink could not deliver a message."""
+class DeliveryError(MarsadError):
+    """A sink could not deliver a message (a :class:`marsad.errors.MarsadError`)."""
 
 
 class TransientDeliveryError(DeliveryError):

@@ -2,7 +2,7 @@
 
 Why a file and first-match rules: operators change routing without touching code, and an
 ordered list is easy to reason about ("critical first, then the east, then the default").
-A bad file fails loudly at start-up with the file name and the offending key, never at
+A bad file fails loudly at start-up with the file, the line and the offending key, never at
 3 a.m. on the first alert that hits the bad route.
 
 A route matches when every condition it names matches (AND); each condition is a list of
@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from marsad.config_files import ConfigFile
+from marsad.errors import ConfigError
 from marsad.records import ACTOR_CODES, Alert
 
 Severity = Literal["info", "warning", "critical"]
@@ -25,8 +26,8 @@ _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CGD][A-Z0-9]{6,})$")
 _ADMIN1 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
 
-class RoutingError(ValueError):
-    """The routing file is missing, not YAML, or does not describe valid routes."""
+class RoutingError(ConfigError):
+    """The routing file is missing, not YAML, or does not describe valid routes (``file:line``)."""
 
 
 def _check_channel(value: str) -> str:
@@ -127,30 +128,19 @@ class RoutingConfig(BaseModel):
         return sorted({self.default_channel, *(r.channel for r in self.routes)})
 
 
+ROUTING_FILE = ConfigFile(
+    RoutingConfig,
+    what="routing file",
+    shape="a mapping with 'default_channel' and 'routes'",
+    error=RoutingError,
+)
+
+
 def parse(text: str, source: str = "<routing>") -> RoutingConfig:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RoutingError(f"{source}: not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RoutingError(f"{source}: expected a mapping with 'default_channel' and 'routes'")
-    try:
-        return RoutingConfig.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(_describe(err) for err in exc.errors())
-        raise RoutingError(f"{source}: {problems}") from exc
-
-
-def _describe(err: Any) -> str:
-    where = ".".join(str(p) for p in err["loc"]) or "<root>"
-    got = err.get("input")
-    shown = f" (got {got!r})" if isinstance(got, str | int | float) else ""
-    return f"{where}: {err['msg']}{shown}"
+    """Validate a routing document; raise :class:`RoutingError` at ``file:line`` and key."""
+    return ROUTING_FILE.parse(text, source)
 
 
 def load(path: Path) -> RoutingConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RoutingError(f"cannot read routing file {path}: {exc.strerror}") from exc
-    return parse(text, str(path))
+    """Read and validate a routing file; raise :class:`RoutingError` at ``file:line`` and key."""
+    return ROUTING_FILE.load(path)

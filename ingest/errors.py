@@ -1,14 +1,21 @@
-"""Errors the ingest room raises, declared where a reader looks for them."""
+"""Errors the ingest room raises, declared where a reader looks for them.
+
+All are :class:`marsad.errors.MarsadError` (the tree is drawn in :mod:`marsad.errors`); most
+are handled inside the poll loop and become a feed's outcome, only :class:`ConfigError`
+stops the command.
+"""
 
 from __future__ import annotations
 
+from marsad import errors
 
-class IngestError(Exception):
+
+class IngestError(errors.MarsadError):
     """Base of every ingest error."""
 
 
-class ConfigError(IngestError):
-    """``feeds.yaml`` is missing or invalid; the message names the file, feed and field."""
+class ConfigError(errors.ConfigError, IngestError):
+    """``feeds.yaml`` is missing or invalid; ``file:line: feeds[3].url (feed 'X'): what``."""
 
 
 class BlockedURL(IngestError):

@@ -1,7 +1,8 @@
 """``config/feeds.yaml``: the list of feeds, validated once at start-up with clear errors.
 
-Why pydantic: every bad field is reported as ``feeds[3].url: …`` (with the feed's name when it
-has one) instead of a KeyError deep inside the poll loop an hour later.
+Why pydantic: every bad field is reported as ``feeds.yaml:12: feeds[3].url: …`` (with the
+feed's name when it has one) instead of a KeyError deep inside the poll loop an hour later.
+Reading and reporting are the kernel's :class:`marsad.config_files.ConfigFile`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ingest.errors import ConfigError
+from marsad.config_files import ConfigFile, Loc
 
 #: Bounds of the adaptive interval when neither the feed nor the file sets them.
 DEFAULT_INTERVAL_S = 300.0
@@ -101,8 +102,8 @@ class IngestConfig(BaseModel):
         return min(max(start, low), high), low, high
 
 
-def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
-    loc = list(error["loc"])
+def _where(loc: Loc, raw: Any) -> str:
+    """``feeds[3].url (feed 'Enab Baladi')``: the position, and the feed's name when it has one."""
     where = ""
     for part in loc:
         where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
@@ -112,29 +113,23 @@ def _describe(error: dict[str, Any], raw: dict[str, Any]) -> str:
             name = feeds[loc[1]].get("name")
             if name:
                 where += f" (feed {name!r})"
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    return f"{where or '<root>'}: {msg}"
+    return where
+
+
+FEEDS_FILE = ConfigFile(
+    IngestConfig,
+    what="feeds file",
+    shape="a mapping with a 'feeds' list at the top",
+    error=ConfigError,
+    where=_where,
+)
 
 
 def parse_config(raw: Any, source: str = "feeds.yaml") -> IngestConfig:
-    """Validate an already-loaded YAML document."""
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: expected a mapping with a 'feeds' list at the top")
-    try:
-        return IngestConfig.model_validate(raw)
-    except ValidationError as exc:
-        lines = [_describe(dict(e), raw) for e in exc.errors()]
-        raise ConfigError(f"{source}: " + "; ".join(lines)) from exc
+    """Validate an already-loaded YAML document (errors name the file, not a line)."""
+    return FEEDS_FILE.validate(raw, source)
 
 
 def load_config(path: Path) -> IngestConfig:
-    """Read and validate ``path``; every problem becomes one :class:`ConfigError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read feeds file: {exc.strerror or exc}") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_config(raw, str(path))
+    """Read and validate ``path``; every problem becomes one :class:`ConfigError` at file:line."""
+    return FEEDS_FILE.load(path)

@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from marsad.config_files import ConfigFile, Loc, dotted
+from marsad.errors import ConfigError
 from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES, EventType, Incident
 from stream.merge import MergeConfig
 
@@ -50,8 +51,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
-class RulesError(ValueError):
-    """``config/rules.yaml`` is missing, not YAML, or a rule in it is invalid."""
+class RulesError(ConfigError):
+    """``config/rules.yaml`` is missing, not YAML, or a rule in it is invalid (``file:line``)."""
 
 
 def parse_duration(value: Any) -> float:
@@ -285,72 +286,44 @@ def metric_value(rule: WindowRule | SurgeRule, inc: Incident) -> int:
 
 # --------------------------------------------------------------------------- loading
 
-
-def _node_at(node: yaml.Node | None, loc: Sequence[int | str]) -> yaml.Node | None:
-    """Follow a pydantic error location down the composed YAML tree, as far as it goes."""
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for k, v in node.value:
-                if k.value == part:
-                    nxt = v if part != loc[-1] else k
-                    break
-            if nxt is None:
-                return node
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return node
-            node = node.value[part]
-        else:
-            return node
-    return node
+_KINDS = ("incident", "window", "surge")
 
 
-def _describe(exc: ValidationError, data: Any, root: yaml.Node | None, path: str) -> str:
-    lines = []
-    for err in exc.errors():
-        loc = list(err["loc"])
-        # Drop the discriminator tag pydantic inserts for tagged unions ("rules.0.window.size").
-        clean: list[int | str] = []
-        for i, part in enumerate(loc):
-            if i >= 2 and loc[0] == "rules" and i == 2 and part in ("incident", "window", "surge"):
-                continue
-            clean.append(part)
-        node = _node_at(root, clean)
-        line = f"{path}:{node.start_mark.line + 1}" if node is not None else path
-        where = ".".join(str(p) for p in clean) or "<root>"
-        if clean[:1] == ["rules"] and len(clean) >= 2 and isinstance(clean[1], int):
-            idx = clean[1]
-            name = None
-            with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
-                name = data["rules"][idx].get("name")
-            field = ".".join(str(p) for p in clean[2:]) or "<rule>"
-            where = f"rule #{idx} ({name or 'unnamed'}) field '{field}'"
-        lines.append(f"{line}: {where}: {err['msg']}")
-    return "invalid rules:\n  " + "\n  ".join(lines)
+def _in_file(loc: Loc) -> Loc:
+    """Drop the tag pydantic inserts for the tagged union ("rules.0.window.window.size")."""
+    if len(loc) > 2 and loc[0] == "rules" and loc[2] in _KINDS:
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def _where(loc: Loc, data: Any) -> str:
+    """``rule #1 (dy-24h) field 'threshold'``: the rule by index and name, then the field."""
+    if len(loc) < 2 or loc[0] != "rules" or not isinstance(loc[1], int):
+        return dotted(loc, data)
+    idx = loc[1]
+    name = None
+    with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
+        name = data["rules"][idx].get("name")
+    rule = f"rule #{idx} ({name or 'unnamed'})"
+    return f"{rule} field '{dotted(loc[2:], data)}'" if loc[2:] else rule
+
+
+RULES_FILE = ConfigFile(
+    RuleSet,
+    what="rules file",
+    shape="a mapping with 'rules:' (and optional 'merge:')",
+    error=RulesError,
+    where=_where,
+    in_file=_in_file,
+    empty={},
+)
 
 
 def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     """Validate a rules document; raise :class:`RulesError` naming line, rule and field."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: not valid YAML: {exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise RulesError(f"{path}: expected a mapping with 'rules:' (and optional 'merge:')")
-    try:
-        return RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RulesError(_describe(exc, data, root, path)) from exc
+    return RULES_FILE.parse(text, path)
 
 
 def load_rules(path: Path) -> RuleSet:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read rules: {exc}") from exc
-    return parse_rules(text, str(path))
+    """Read and validate a rules file; raise :class:`RulesError` naming line, rule and field."""
+    return RULES_FILE.load(path)

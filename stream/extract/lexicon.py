@@ -28,8 +28,8 @@ from stream.extract.schema import (
     NumbersFile,
     TriggersFile,
     WordsFile,
+    lexicon_file,
     norm_map,
-    validate,
     word_set,
 )
 
@@ -50,17 +50,17 @@ def load_yaml(name: str, folder: Path = DATA_DIR) -> Any:
         with (folder / name).open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
     except OSError as exc:
-        raise LexiconError(f"{name}: cannot be read: {exc}") from exc
+        raise LexiconError(f"cannot be read: {exc.strerror or exc}", name) from exc
     except yaml.YAMLError as exc:
-        raise LexiconError(f"{name}: not valid YAML: {exc}") from exc
+        raise LexiconError(f"not valid YAML: {exc}", name) from exc
 
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def load_checked(name: str, model: type[M]) -> M:
-    """One data file, validated against its schema (a mistake names the file and key)."""
-    return validate(name, load_yaml(name), model)
+    """One data file, validated against its schema (a mistake names the file, line and key)."""
+    return lexicon_file(model).load(DATA_DIR / name)
 
 
 @lru_cache(maxsize=65536)

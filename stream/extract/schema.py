@@ -3,8 +3,9 @@
 Why: the extractor's words are data (``data/*.yaml``) edited by analysts, and a misspelt key
 or a number written where a word list belongs used to surface as a KeyError deep in an
 article, or as silently missing matches. Every file is validated here when the lexicon is
-first loaded; a mistake stops start-up with the file and the key path at fault
-(``cues.yaml: rising.3: Input should be a valid string``).
+first loaded; a mistake stops start-up with the file, the line and the key path at fault
+(``…/data/cues.yaml:40: rising.3: Input should be a valid string``); the reading and the
+wording are the kernel's :class:`marsad.config_files.ConfigFile`, as for the other config files.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from marsad.config_files import ConfigFile
+from marsad.errors import ConfigError
 from stream.extract.normalize import norm
 
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -36,8 +39,8 @@ WordSet = Annotated[frozenset[Word], AfterValidator(word_set)]
 WordMap = Annotated[dict[Word, int], AfterValidator(norm_map)]
 
 
-class LexiconError(ValueError):
-    """A lexicon file is missing, not YAML, or not of its schema."""
+class LexiconError(ConfigError):
+    """A lexicon file is missing, not YAML, or not of its schema (``file:line: key: what``)."""
 
 
 class _File(BaseModel):
@@ -183,14 +186,13 @@ class PlacesFile(_File):
 M = TypeVar("M", bound=BaseModel)
 
 
+def lexicon_file(model: type[M]) -> ConfigFile[M]:
+    """How a lexicon file of schema ``model`` is read and its mistakes reported."""
+    return ConfigFile(
+        model, what="lexicon file", shape="a mapping of word groups", error=LexiconError
+    )
+
+
 def validate(name: str, raw: Any, model: type[M]) -> M:
     """The file's content as its model, or a LexiconError naming the file and key path."""
-    if raw is None:
-        raise LexiconError(f"{name}: the file is empty")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise LexiconError(f"{name}: {where}: {first['msg']}{more}") from exc
+    return lexicon_file(model).validate(raw, name)

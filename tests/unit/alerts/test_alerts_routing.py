@@ -85,3 +85,16 @@ def test_shipped_routing_file_is_valid() -> None:
     cfg = routing.load(PROJECT_ROOT / "config" / "routing.yaml")
     assert cfg.default_channel.startswith("#")
     assert cfg.channel_for(alert()) == "#marsad-critical"
+
+
+def test_a_bad_route_is_reported_at_its_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "routing.yaml"
+    path.write_text(
+        'default_channel: "#a"\nroutes:\n  - match: {severities: [critical]}\n'
+        '    channel: "#b"\n  - match: {actors: [NATO]}\n    channel: "#c"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(routing.RoutingError) as err:
+        routing.load(path)
+    assert str(err.value).startswith(f"{path}:5: routes.1.match.actors: unknown actor codes")
+    assert (err.value.path, err.value.line) == (path, 5)

@@ -68,3 +68,12 @@ def test_word_groups_are_normalized_like_article_text() -> None:
     w = lexicon().words
     assert "اصيب" in w.singular_verbs  # written "أصيب" in words.yaml
     assert w.month_parts["بدايه"] == 1  # written with a ta marbuta
+
+
+def test_a_lexicon_file_mistake_names_its_line() -> None:
+    from stream.extract.schema import lexicon_file
+
+    with pytest.raises(LexiconError) as err:
+        lexicon_file(DatesFile).parse("months:\n  1: [كانون الثاني]\nmonthz: {}\n", "dates.yaml")
+    assert str(err.value).startswith("dates.yaml:1: weekdays: Field required")
+    assert "\n  dates.yaml:3: monthz: Extra inputs are not permitted" in str(err.value)
