@@ -14,21 +14,46 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from marsad.errors import MarsadError
+
 SCHEMA_VERSION = 1
 
+# -- the closed sets -------------------------------------------------------------------------
+# Each set is written once, as a ``Literal`` type; the tuples beside some of them are the same
+# values to iterate over (``typing.get_args``), never a second list to keep in step. On the
+# wire a value is its plain string, so typing a field with one of these changes no byte.
+
+#: ACLED event types (the contract's "Event types").
 EventType = Literal[
     "Battles",
     "Explosions/Remote violence",
     "Violence against civilians",
     "Strategic developments",
 ]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
-#: ACLED sub-event types the contract names, by event type.
-SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
+#: ACLED sub-event types the contract names ("Other" is the extractor's for Strategic
+#: developments, which the contract lists without sub-types).
+SubEventType = Literal[
+    "Armed clash",
+    "Government regains territory",
+    "Non-state actor overtakes territory",
+    "Air/drone strike",
+    "Suicide bomb",
+    "Shelling/artillery/missile attack",
+    "Remote explosive/landmine/IED",
+    "Grenade",
+    "Attack",
+    "Abduction/forced disappearance",
+    "Other",
+]
+
+#: The sub-event types of each event type.
+SUB_EVENT_TYPES: dict[EventType, tuple[SubEventType, ...]] = {
     "Battles": (
         "Armed clash",
         "Government regains territory",
@@ -45,8 +70,8 @@ SUB_EVENT_TYPES: dict[str, tuple[str, ...]] = {
     "Strategic developments": ("Other",),
 }
 
-#: Actor codes of the contract.
-ACTOR_CODES: tuple[str, ...] = (
+#: Actor codes of the contract (the keys of stream/extract/data/actors.yaml).
+ActorCode = Literal[
     "ISIS",
     "SYRIAN_GOV",
     "IRAN_BACKED",
@@ -60,13 +85,45 @@ ACTOR_CODES: tuple[str, ...] = (
     "ISRAEL",
     "CIVILIANS",
     "UNKNOWN",
-)
+]
+ACTOR_CODES: tuple[ActorCode, ...] = get_args(ActorCode)
 
+#: How exactly a toll was told: "exact" (a plain number), "approx" (نحو، حوالي), "more_than"
+#: (أكثر من), "at_least" (على الأقل), "vague" (عشرات = 10: ACLED's conservative coding).
 Qualifier = Literal["exact", "approx", "more_than", "at_least", "vague"]
+#: The qualifiers a number's own words can set (stream/extract/data/numbers.yaml's
+#: ``qualifiers_before`` / ``qualifiers_after``, and "vague" for عشرات/مئات/آلاف); "exact"
+#: is what a toll with none of them is.
+NumberQualifier = Literal["approx", "more_than", "at_least", "vague"]
+
+#: An alert's severity (a rule's ``severity``).
+Severity = Literal["info", "warning", "critical"]
+#: What raised an alert: one incident, a window total, or a surge over the baseline.
+AlertKind = Literal["incident", "window", "surge"]
+
+# The extractor's own closed sets (stream/extract): not fields of a record, but typed here
+# beside the contract's so a reader finds every vocabulary in one file.
+
+#: What happened to the people a casualty count counts: the ``roles`` keys of
+#: stream/extract/data/triggers.yaml. "executed" adds to ``killed``; "arrested" is read and
+#: then left out of every toll, and so is "none" (a count whose nearest role word only looks
+#: like a death: "جرائم قتل", a court's death sentence).
+CasualtyRole = Literal["killed", "injured", "captured", "arrested", "executed", "none"]
+#: How a number was written: digits, number words, a dual noun ("مدنيان" = 2), a vague round
+#: quantity ("عشرات"), or a singular person noun that counts one ("مقتل عنصر").
+QuantityKind = Literal["digit", "word", "dual", "vague", "singular"]
+#: What an actor mention is in its sentence: the side that attacked, the side attacked, or a
+#: side fighting beside another ("بمساندة …"); None when the sentence does not say.
+ActorRole = Literal["attacker", "target", "partner"]
+#: How a date was written: a full date, a month's day, a year alone, a relative day
+#: ("أمس"), a weekday ("يوم الخميس").
+DateKind = Literal["absolute", "month", "year", "relative", "weekday"]
 
 
-class RecordError(ValueError):
-    """A message could not be read as the record its topic carries."""
+class RecordError(MarsadError, ValueError):
+    """A message could not be read as the record its topic carries.
+
+    ``ValueError`` stays a base so code that caught the older ``ValueError`` still does."""
 
 
 class _Record(BaseModel):
@@ -126,15 +183,15 @@ class Incident(_Record):
     """One attack, clash, strike or explosion (or one continuing battle's current toll)."""
 
     event_type: EventType = "Battles"
-    sub_event_type: str = "Armed clash"
-    perpetrator: str = "UNKNOWN"
-    targets: list[str] = Field(default_factory=list)
+    sub_event_type: SubEventType = "Armed clash"
+    perpetrator: ActorCode = "UNKNOWN"
+    targets: list[ActorCode] = Field(default_factory=list)
     location: Location | None = None
     occurred_on: date | None = None
     killed: int | None = None
     injured: int | None = None
     captured: int | None = None
-    killed_by_actor: dict[str, int] = Field(default_factory=dict)
+    killed_by_actor: dict[ActorCode, int] = Field(default_factory=dict)
     background: bool = False
     evidence: str = ""
     confidence: float = 0.5
@@ -152,7 +209,7 @@ class Tally(_Record):
 
     killed: int | None = None
     injured: int | None = None
-    actor: str = "UNKNOWN"
+    actor: ActorCode = "UNKNOWN"
     since: date | None = None
     evidence: str = ""
 
@@ -182,14 +239,14 @@ class Alert(_Record):
 
     id: str
     rule: str
-    severity: Literal["info", "warning", "critical"] = "warning"
+    severity: Severity = "warning"
     incident_ids: list[str] = Field(default_factory=list)
     summary_ar: str = ""
     summary_en: str = ""
     revision: int = 1
     created_at: datetime
     # Marsad extensions: what the notifier needs to render without reaching back.
-    kind: Literal["incident", "window", "surge"] = "incident"
+    kind: AlertKind = "incident"
     incident: StoredIncident | None = None
     window: dict[str, Any] | None = None
     changes: list[str] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marsad.records import ActorRole
 from stream.extract.lexicon import Lexicon, prefix_forms
 from stream.extract.normalize import norm
 
@@ -26,7 +27,7 @@ class ActorMention:
     start: int
     end: int
     code: str
-    role: str | None = None  # attacker | target | partner | None
+    role: ActorRole | None = None
     #: named by a generic word ("الشرطة", "القوات الأمنية"): a state, not an armed side
     generic: bool = False
 
@@ -75,7 +76,7 @@ def _after_clash(words: list[str], k: int, lex: Lexicon) -> bool:
     return False
 
 
-def _role(words: list[str], start: int, end: int, lex: Lexicon) -> str | None:
+def _role(words: list[str], start: int, end: int, lex: Lexicon) -> ActorRole | None:
     alias_words = set(words[start:end])
     if alias_words & lex.words.aircraft:
         return "attacker"

@@ -27,7 +27,7 @@ RISING_REACH = 20
 @dataclass(frozen=True)
 class Casualty:
     q: Quantity
-    role: str  # killed | injured | captured | executed
+    role: str  # one of marsad.records.CasualtyRole (the lexicon gives role words as str)
     actor: str | None
     clause: int
     part: bool

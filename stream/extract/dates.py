@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from marsad.records import DateKind
 from stream.extract.lexicon import Lexicon
 
 
@@ -20,7 +21,7 @@ class DateMention:
     start: int  # token indices [start, end)
     end: int
     value: date | None
-    kind: str  # absolute | month | year | relative | weekday
+    kind: DateKind
 
 
 def _year(words: list[str], i: int) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marsad.records import QuantityKind
 from stream.extract.lexicon import Lexicon
 
 _DIGITS = frozenset("0123456789")
@@ -19,7 +20,7 @@ class Quantity:
     start: int  # token indices [start, end) of the number itself
     end: int
     value: int
-    kind: str  # digit | word | dual | vague
+    kind: QuantityKind
     qualifier: str | None = None  # approx | more_than | at_least | vague
 
 
