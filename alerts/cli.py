@@ -1,28 +1,32 @@
-"""``marsad alerts``: run the notifier (Kafka ``alerts`` → Slack / webhook / console)."""
+"""``marsad alerts``: run the notifier (Kafka ``alerts`` → Slack / webhook / console).
+
+A bad routing file stops it before anything is consumed (``marsad alerts: configuration
+error: routing.yaml:LINE: …``, exit 2); so do unusable Slack credentials (exit 1).
+"""
 
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
+from marsad.commands import (
+    Command,
+    bootstrap_option,
+    check_option,
+    config_file_option,
+    stop_on_signals,
+)
 from marsad.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
-@click.command("alerts")
-@click.option("--bootstrap", help="Kafka bootstrap servers (default: MARSAD_KAFKA_BOOTSTRAP).")
-@click.option(
-    "--routing",
-    "routing_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="routing YAML (default: MARSAD_CONFIG_DIR/routing.yaml).",
-)
+@click.command("alerts", cls=Command)
+@bootstrap_option()
+@config_file_option("--routing", "routing_file", "routing.yaml", "Routing file")
 @click.option("--group", default=None, help="consumer group (default: marsad-alerts, prefixed)")
 @click.option("--once", is_flag=True, help="stop once the topic has been idle for --max-idle.")
 @click.option(
@@ -31,10 +35,10 @@ log = logging.getLogger(__name__)
     default=None,
     help="stop after this many seconds without an alert (default with --once: 5).",
 )
-@click.option("--check", is_flag=True, help="validate routing and credentials, then exit.")
+@check_option("routing and credentials")
 def alerts_cmd(
     bootstrap: str | None,
-    routing_file: Path | None,
+    routing_file: Path,
     group: str | None,
     once: bool,
     max_idle: float | None,
@@ -42,14 +46,10 @@ def alerts_cmd(
 ) -> None:
     """Turn alerts into Slack messages: each revision delivered once, committed after Slack."""
     from alerts.delivery import PermanentDeliveryError, TransientDeliveryError
-    from alerts.routing import RoutingError
     from alerts.service import build_dispatcher, run_notifier
 
     settings = get_settings()
-    try:
-        dispatcher = build_dispatcher(settings, routing_file)
-    except RoutingError as exc:
-        raise click.ClickException(str(exc)) from exc
+    dispatcher = build_dispatcher(settings, routing_file)  # a RoutingError ends it at file:line
     try:
         try:
             log.info("delivering to %s", dispatcher.sink.check())
@@ -74,13 +74,7 @@ def alerts_cmd(
 
         servers = kafka_address(settings, bootstrap)
         stop = threading.Event()
-
-        def _on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info("%s: finishing the current alert, then stopping", signal.Signals(signum).name)
-            stop.set()
-
-        signal.signal(signal.SIGINT, _on_signal)
-        signal.signal(signal.SIGTERM, _on_signal)
+        stop_on_signals(stop, log, "finishing the current alert, then stopping")
         topics = settings.topics
         group = group or topics.alerts_group
         log.info("consuming %s from %s as group %s", topics.alerts, servers, group)

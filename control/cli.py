@@ -3,6 +3,11 @@
 Subcommands are imported lazily (click's documented LazyGroup pattern) so that
 ``marsad extract`` does not pay for importing Faust or Kafka clients, and so each room
 keeps its own command next to its code.
+
+This is the outermost edge: a :class:`marsad.errors.MarsadError` no command handled becomes
+one line, ``marsad <cmd>: error: …`` (``configuration error`` for a ConfigError), and the
+error's ``exit_code`` (:func:`marsad.commands.exit_on`), never a traceback. Anything else
+is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from typing import Any
 
 import click
 
+from marsad.commands import exit_on
+from marsad.errors import MarsadError
 from marsad.logs import setup_logging
 
 #: name -> "module:attribute" of a click command.
@@ -43,6 +50,12 @@ HELP = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MarsadError as exc:
+            exit_on(ctx, exc, ctx.invoked_subcommand or "")
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 

@@ -8,20 +8,20 @@ gracefully: each finishes its current message and commits its offsets.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
-from types import FrameType
+from pathlib import Path
 
 import click
 
 from control.services import ServiceGroup, child_env
+from marsad.commands import file_option, stop_on_signals
 from marsad.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 
 @click.command("up")
-@click.option("--feeds", type=click.Path(exists=True, dir_okay=False), help="feeds.yaml to poll")
+@file_option("--feeds", "feeds", "feeds.yaml to poll (passed to `marsad ingest`)", exists=True)
 @click.option("--keep-broker/--stop-broker", default=False, help="leave the local broker running")
 @click.option(
     "--only",
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
     type=click.Choice(["ingest", "stream", "alerts"]),
     help="run only these services (repeatable)",
 )
-def up_cmd(feeds: str | None, keep_broker: bool, only: tuple[str, ...]) -> None:
+def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None:
     """Run broker + ingest + stream + alerts until Ctrl-C."""
     from marsad.kafka.broker import LocalBroker, kafka_address
 
@@ -43,17 +43,11 @@ def up_cmd(feeds: str | None, keep_broker: bool, only: tuple[str, ...]) -> None:
     for name in only or ("ingest", "stream", "alerts"):
         args: list[str] = []
         if name == "ingest" and feeds:
-            args += ["--feeds", feeds]
+            args += ["--feeds", str(feeds)]
         group.add(name, *args)
 
     stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; shutting down", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    stop_on_signals(stop, log, "shutting down")
     group.start()
     mode = "Slack" if settings.slack_bot_token or settings.slack_webhook_url else "console+JSONL"
     click.echo(f"marsad up: kafka {bootstrap}; alerts → {mode}; Ctrl-C to stop", err=True)

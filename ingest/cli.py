@@ -4,15 +4,14 @@
 duplicates, next poll) and exits: for cron, debugging and outside checks.  Without it the
 poller runs until SIGINT/SIGTERM, then finishes in-flight polls and flushes the producer.
 Exit status: 0 when the run went through (individual feed failures are reported on their
-line), 2 when nothing could be published because of a configuration error.
+line), 2 (``CONFIG_EXIT``) when nothing could be published because of a configuration error,
+reported as ``marsad ingest: configuration error: feeds.yaml:LINE: …``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import sys
 import time
 from pathlib import Path
 
@@ -25,12 +24,20 @@ from ingest.metrics import HealthServer, IngestMetrics
 from ingest.poller import FeedOutcome, Poller
 from ingest.publish import KafkaPublisher, Publisher
 from ingest.state import StateStore
+from marsad.commands import (
+    Command,
+    bootstrap_option,
+    config_file_option,
+    file_option,
+    stop_on_signals,
+)
 from marsad.settings import Settings
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "ingest-state.sqlite"
-CONFIG_EXIT = 2
+#: exit status for a bad feeds file: a ConfigError's, as for every config error
+CONFIG_EXIT = ConfigError.exit_code
 
 
 def state_path(home: Path) -> Path:
@@ -67,9 +74,7 @@ async def _run(
         if once:
             return await poller.run_once()
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop_on_signals(stop, log, "finishing in-flight polls, then stopping")
         await poller.run(stop)
         return []
     finally:
@@ -78,16 +83,10 @@ async def _run(
             health.stop()
 
 
-@click.command(name="ingest")
+@click.command(name="ingest", cls=Command)
 @click.option("--once", is_flag=True, help="Poll each feed once, print one line per feed, exit.")
-@click.option(
-    "--feeds",
-    "feeds_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Feeds file (default: $MARSAD_CONFIG_DIR/feeds.yaml).",
-)
-@click.option("--bootstrap", default=None, help="Kafka bootstrap servers (host:port).")
+@config_file_option("--feeds", "feeds_file", "feeds.yaml", "Feeds file")
+@bootstrap_option()
 @click.option(
     "--metrics-port",
     type=int,
@@ -102,16 +101,10 @@ async def _run(
 )
 @click.option("--concurrency", type=int, default=64, show_default=True, help="Polls in flight.")
 @click.option("--per-host", type=int, default=4, show_default=True, help="Requests per host.")
-@click.option(
-    "--state",
-    "state_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="State file (default: $MARSAD_HOME/ingest-state.sqlite).",
-)
+@file_option("--state", "state_file", f"State file [default: $MARSAD_HOME/{STATE_FILE}].")
 def ingest_cmd(
     once: bool,
-    feeds_file: Path | None,
+    feeds_file: Path,
     bootstrap: str | None,
     metrics_port: int | None,
     metrics_host: str,
@@ -123,12 +116,7 @@ def ingest_cmd(
     from marsad.settings import get_settings
 
     settings = get_settings()
-    path = feeds_file or settings.config_dir / "feeds.yaml"
-    try:
-        config = load_config(path)
-    except ConfigError as exc:
-        click.echo(f"marsad ingest: configuration error: {exc}", err=True)
-        sys.exit(CONFIG_EXIT)
+    config = load_config(feeds_file)  # a ConfigError ends the command: file:line, CONFIG_EXIT
     state = StateStore(state_file or state_path(settings.home))
     try:
         from marsad.kafka.broker import kafka_address

@@ -2,7 +2,7 @@
 
 Every room's errors derive from :class:`MarsadError`; a ``marsad`` command turns one into a
 one-line message (``marsad <cmd>: <kind>: <what>``) and the error's ``exit_code`` instead of
-a traceback (:mod:`marsad.cli_kit`). :class:`ConfigError` carries the file and line a person
+a traceback (:mod:`marsad.commands`). :class:`ConfigError` carries the file and line a person
 has to open to fix it. The whole tree, drawn once here::
 
     MarsadError                          exit 1   marsad.errors

@@ -2,6 +2,8 @@
 
 Start more workers (same ``--app-id``) to share the partitions; SIGINT/SIGTERM stop the
 worker gracefully (Faust finishes the current events, commits offsets, leaves the group).
+A bad rules file stops it before Kafka is touched, as ``marsad stream: configuration error:
+rules.yaml:LINE: rule #N (name) field '…': …`` (exit 2).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from marsad.commands import Command, bootstrap_option, check_option, config_file_option
 from marsad.settings import Settings, get_settings
 from marsad.topics import create_missing_topics, dlq
 from stream.app import (
@@ -23,7 +26,7 @@ from stream.app import (
     create_app,
     window_updates_topic_name,
 )
-from stream.rules import RulesError, RuleSet, load_rules
+from stream.rules import RuleSet, load_rules
 
 log = logging.getLogger(__name__)
 
@@ -95,17 +98,9 @@ def run_worker(
         shutil.rmtree(datadir, ignore_errors=True)
 
 
-@click.command("stream")
-@click.option(
-    "--bootstrap", default=None, help="Kafka host:port [default: $MARSAD_KAFKA_BOOTSTRAP]"
-)
-@click.option(
-    "--rules",
-    "rules_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="rules file (default: <config dir>/rules.yaml)",
-)
+@click.command("stream", cls=Command)
+@bootstrap_option()
+@config_file_option("--rules", "rules_path", "rules.yaml", "Rules file")
 @click.option(
     "--app-id",
     default=None,
@@ -123,10 +118,10 @@ def run_worker(
     default=None,
     help="log level for faust/aiokafka/mode (default: WARNING) when debugging rebalances",
 )
-@click.option("--check", is_flag=True, help="validate the rules and exit")
+@check_option("the rules")
 def stream_cmd(
     bootstrap: str | None,
-    rules_path: Path | None,
+    rules_path: Path,
     app_id: str | None,
     extractor: str,
     client_log_level: str | None,
@@ -137,14 +132,10 @@ def stream_cmd(
         for name in ("faust", "aiokafka", "mode"):
             logging.getLogger(name).setLevel(client_log_level.upper())
     settings = get_settings()
-    path = rules_path or settings.config_dir / "rules.yaml"
-    try:
-        rules = load_rules(path)
-    except RulesError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rules = load_rules(rules_path)  # a RulesError ends the command at its file:line
     if check:
         click.echo(
-            f"{path}: {len(rules.rules)} rule(s) OK: {', '.join(r.name for r in rules.rules)}"
+            f"{rules_path}: {len(rules.rules)} rule(s) OK: {', '.join(r.name for r in rules.rules)}"
         )
         return
     fn = load_extractor(extractor)

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import click
 
+from marsad.commands import file_option
 from marsad.records import Article, Extraction, RecordError, error_line
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,10 @@ def _run_gate(baseline_path: Path, pin: bool, quiet: bool) -> None:
 @click.argument("gold_file", type=click.File("r", encoding="utf-8"), required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--details", is_flag=True, help="With --json: include per-article scores.")
-@click.option(
+@file_option(
     "--gate",
     "gate_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Score every set of a baseline file and fail if a figure fell below its floor.",
+    "Score every set of a baseline file and fail if a figure fell below its floor.",
 )
 @click.option("--pin", is_flag=True, help="With --gate: write today's figures as the floors.")
 @click.option("--quiet", is_flag=True, help="With --gate: print only the verdict.")
