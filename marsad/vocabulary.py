@@ -1,6 +1,7 @@
 """Display names for the contract's codes, shared by every room that writes for people.
 
-Actor names are data (``data/vocabulary.yaml``); governorate names come from the gazetteer's
+Actor names and the words that qualify a figure ("about 12", "dozens killed") are data
+(``data/vocabulary.yaml``); governorate names come from the gazetteer's
 governorate entries (``data/places.yaml``), the one list of places, so a
 governorate added there is named correctly in alerts too. Unknown codes fall back to the
 code itself: a new code upstream never breaks rendering.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
@@ -21,9 +22,14 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @lru_cache(maxsize=1)
+def _vocabulary() -> dict[str, Any]:
+    raw: dict[str, Any] = yaml.safe_load((DATA_DIR / "vocabulary.yaml").read_text("utf-8"))
+    return raw
+
+
+@lru_cache(maxsize=1)
 def _actors() -> dict[str, dict[str, str]]:
-    raw = yaml.safe_load((DATA_DIR / "vocabulary.yaml").read_text("utf-8"))
-    return {code: dict(names) for code, names in raw["actors"].items()}
+    return {code: dict(names) for code, names in _vocabulary()["actors"].items()}
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +46,18 @@ def _governorates() -> dict[str, str]:
 def actor_name(code: str, form: ActorForm = "label") -> str:
     """``label`` for an alert field, ``phrase`` inside an English sentence, ``ar`` for Arabic."""
     return _actors().get(code, {}).get(form, code)
+
+
+def qualifier_words() -> dict[str, str]:
+    """What stands before a qualified figure, by qualifier: ``{"approx": "about ", …}``
+    (a fresh dict; an exact figure's qualifier is not in it)."""
+    return {q: str(w) for q, w in _vocabulary()["qualifiers"]["before_number"].items()}
+
+
+def vague_word(value: int) -> str | None:
+    """A vague round figure as a word ("dozens" for 10), ``None`` when it has none."""
+    words: dict[int, str] = _vocabulary()["qualifiers"]["vague_as_word"]
+    return words.get(value)
 
 
 def governorate_name(code: str | None) -> str | None:

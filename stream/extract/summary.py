@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from marsad.records import Incident
-from marsad.vocabulary import actor_name, governorate_name
+from marsad.vocabulary import actor_name, governorate_name, qualifier_words, vague_word
+
+QUALIFIER_WORDS = qualifier_words()
 
 EVENT_EN = {
     "Armed clash": "attack",
@@ -28,13 +30,10 @@ def _figures(inc: Incident) -> str:
     ):
         if value is None:
             continue
-        prefix = {
-            "approx": "about ",
-            "more_than": "more than ",
-            "at_least": "at least ",
-            "vague": "dozens " if value == 10 else "hundreds " if value == 100 else "",
-        }
-        text = prefix.get(qual or "", "") + (str(value) if qual != "vague" else "")
+        if qual == "vague":  # no number: "dozens killed", or just "killed"
+            text = vague_word(value) or ""
+        else:
+            text = QUALIFIER_WORDS.get(qual or "", "") + str(value)
         parts.append(f"{text.strip()} {word}")
     return ", ".join(parts) if parts else "casualties not reported"
 
