@@ -5,23 +5,24 @@ one-line message (``marsad <cmd>: <kind>: <what>``) and the error's ``exit_code`
 a traceback (:mod:`marsad.commands`). :class:`ConfigError` carries the file and line a person
 has to open to fix it. The whole tree, drawn once here::
 
-    MarsadError                          exit 1   marsad.errors
-    ├── ConfigError (+ ValueError)       exit 2   marsad.errors: "file:line: what"
-    │   ├── RulesError                            stream.rules        config/rules.yaml
-    │   ├── RoutingError                          alerts.routing      config/routing.yaml
-    │   ├── LexiconError                          stream.extract.schema  the extractor's data
-    │   └── ingest ConfigError (+ IngestError)    ingest.errors       config/feeds.yaml
-    ├── IngestError                               ingest.errors
+    MarsadError                               exit 1  marsad.errors
+    ├── ConfigError (+ ValueError)            exit 2  marsad.errors    "file:line: what"
+    │   ├── RulesError                                stream.rules     config/rules.yaml
+    │   ├── RoutingError                              alerts.routing   config/routing.yaml
+    │   ├── LexiconError                              stream.extract.schema (its data/*.yaml)
+    │   └── ConfigError (+ IngestError)               ingest.errors    config/feeds.yaml
+    ├── RecordError (+ ValueError)                    marsad.records   a message, not its record
+    ├── IngestError                                   ingest.errors
     │   ├── BlockedURL
     │   │   └── UnresolvableHost
     │   ├── FetchError
     │   ├── FeedParseError
     │   └── PublishError
-    ├── DeliveryError                             alerts.delivery
+    ├── DeliveryError                                 alerts.delivery
     │   ├── TransientDeliveryError
     │   ├── PermanentDeliveryError
     │   └── LookupUnsupported
-    └── BrokerError (+ RuntimeError)              marsad.kafka.errors
+    └── BrokerError (+ RuntimeError)                  marsad.kafka.errors
         ├── JarFetchError
         ├── JavaNotFoundError
         ├── PortInUseError
