@@ -32,6 +32,7 @@ from stream.summary import (
 __all__ = [
     "choose_window",
     "incident_alert_id",
+    "incident_alert_ids",
     "incident_alerts",
     "window_alert",
     "window_alert_id",
@@ -42,6 +43,12 @@ WindowRange = tuple[float, float]
 
 def incident_alert_id(rule: str, incident_id: str) -> str:
     return f"{rule}:{incident_id}"
+
+
+def incident_alert_ids(rules: Sequence[IncidentRule], incident_id: str) -> list[str]:
+    """Every id an incident's alerts can have: the ``fired-alerts`` entries to read before
+    :func:`incident_alerts` decides."""
+    return [incident_alert_id(rule.name, incident_id) for rule in rules]
 
 
 def window_alert_id(rule: str, group: str, start: float) -> str:

@@ -1,7 +1,10 @@
 """The Faust stream processor: the one place that wires topics, tables, agents and rules.
 
-Data flows one way through three agents; each calls plain functions that decide
-(``stream.extract``, ``stream.merge``, ``stream.rules``, ``stream.alerting``):
+Data flows one way through three agents. The agents only read, call plain functions that
+decide, send and write tables; the decisions are in ``stream.extract`` (what an article
+reports), ``stream.merge_step`` and ``stream.merge`` (which incident a report joins),
+``stream.alerting`` and ``stream.rules`` (which incident alerts fire), ``stream.windows``
+(window and surge alerts) and ``stream.stall`` (when a partition is stuck):
 
 1. ``extract-articles`` reads ``articles`` (raw JSON), extracts incidents, drops
    background ones and tallies, and sends each remaining incident as a candidate to
@@ -43,11 +46,10 @@ alerts from those of a live processor writing to the same topic.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -57,23 +59,31 @@ import faust
 from marsad.records import Alert, Article, Extraction, RecordError, StoredIncident
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
-from stream.alerting import choose_window, incident_alert_id, incident_alerts, window_alert
-from stream.merge import (
-    Candidate,
-    event_time,
-    find_match,
-    ids_near,
-    index_entry,
-    merge_into,
-    new_incident,
-    prune_index,
+from stream.alerting import incident_alert_ids, incident_alerts
+from stream.merge import Candidate, event_time, ids_near
+from stream.merge_step import (
+    MergeOutcome,
+    candidates_of,
+    governorate,
+    index_entries,
+    index_update,
+    merge_candidate,
 )
-from stream.rules import RuleSet, SurgeRule, WindowRule, group_value, metric_value
+from stream.rules import RuleSet, SurgeRule, WindowRule
+from stream.stall import STALL_CHECK_S, Stall, check_stall, partition_positions
+from stream.windows import (
+    WindowUpdate,
+    parse_window_update,
+    set_member,
+    window_firing,
+    window_of,
+    window_updates,
+    windowed_rules,
+    windows_to_forget,
+)
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("marsad.stream")
 
-STALL_CHECK_S = 5.0
-STALL_AFTER_S = 20.0
 APP_HEADER = "marsad-app"
 
 Extractor = Callable[[Article], Extraction]
@@ -114,53 +124,8 @@ class StreamApp:
     counters: Counters
 
 
-def _retention(rule: WindowRule | SurgeRule) -> float:
-    """How far behind an update's event time a window may still matter (then it is dropped).
-
-    Faust's own window expiry runs on wall-clock time, which would drop every window of an
-    archive replay at once; this is event time, like everything else here.
-    """
-    if isinstance(rule, SurgeRule):
-        return rule.window.size * (rule.baseline_windows + 2)
-    return rule.window.size * 3
-
-
-def _forget_windows_before(table: Any, key: str, ts: float) -> None:
-    """Delete ``key``'s windows that contain ``ts`` (called with a time well in the past, as
-    events move on, this keeps a group's windowed state to a few windows)."""
-    for rng in table.window.ranges(ts):
-        wkey = (key, tuple(rng))
-        if wkey in table:
-            del table[wkey]
-
-
-def _set_member(members: dict[str, int] | None, item: tuple[str, int]) -> dict[str, int]:
-    """Window op: record an incident's latest metric (a fresh dict, so the changelog sees it)."""
-    out = dict(members or {})
-    out[item[0]] = item[1]
-    return out
-
-
-def create_app(
-    settings: Settings,
-    rules: RuleSet,
-    *,
-    bootstrap: str,
-    app_id: str | None = None,
-    extractor: Extractor | None = None,
-    datadir: str | None = None,
-) -> StreamApp:
-    """Build the Faust app. Source topics must already exist with ``settings.partitions``
-    partitions (``marsad.topics.ensure_topics``); Faust creates its own internal ones."""
-    if extractor is None:
-        from stream.extract import extract
-
-        extractor = extract
-    extract_fn: Extractor = extractor
-    partitions = settings.partitions
-    topics = settings.topics
-    app_id = app_id or topics.stream_app_id
-    app = faust.App(
+def _faust_app(app_id: str, bootstrap: str, partitions: int, datadir: str | None) -> faust.App:
+    return faust.App(
         app_id,
         broker=[f"kafka://{hp.strip()}" for hp in bootstrap.split(",") if hp.strip()],
         store="memory://",
@@ -177,294 +142,238 @@ def create_app(
         broker_session_timeout=25.0,
         broker_heartbeat_interval=3.0,
     )
-    counters = Counters()
 
-    articles = app.topic(topics.articles, partitions=partitions)
-    candidates = app.topic(
-        candidates_topic_name(topics, app_id), partitions=partitions, internal=True
-    )
-    window_updates = app.topic(
-        window_updates_topic_name(app_id), partitions=partitions, internal=True
-    )
-    incidents_out = app.topic(topics.incidents, partitions=partitions)
-    alerts_out = app.topic(topics.alerts, partitions=partitions)
-    dlqs = {
-        name: app.topic(dlq(name), partitions=partitions)
-        for name in (topics.articles, topics.candidates)
-    }
-    # Not a contract topic: Faust declares it, like the internal topic it serves.
-    dlqs["window-updates"] = app.topic(
-        dlq(window_updates_topic_name(app_id)), partitions=partitions, internal=True
-    )
 
-    # Table keys and values are JSON (the app's topics are raw bytes).
-    json_table: dict[str, Any] = {
-        "schema": faust.Schema(key_serializer="json", value_serializer="json")
-    }
-    # Open incidents by id, and per governorate a small index of (id, event day): a new
-    # report loads only the incidents its date could match, and each change writes one
-    # incident to the changelog rather than the governorate's whole list.
-    open_incidents = app.Table("open-incidents", partitions=partitions, **json_table)
-    gov_index = app.Table("governorate-index", default=list, partitions=partitions, **json_table)
-    fired = app.Table("fired-alerts", partitions=partitions, **json_table)
-    window_fired = app.Table("window-fired", default=list, partitions=partitions, **json_table)
-    window_rules: dict[str, WindowRule | SurgeRule] = {r.name: r for r in rules.window_rules}
-    window_rules.update({r.name: r for r in rules.surge_rules})
-    window_tables: dict[str, Any] = {}
-    for rule in window_rules.values():
-        base = app.Table(f"window-{rule.name}", default=dict, partitions=partitions, **json_table)
-        if isinstance(rule, WindowRule) and rule.window.type == "hopping":
-            assert rule.window.step is not None
-            wrapped = base.hopping(rule.window.size, rule.window.step)
-        else:
-            wrapped = base.tumbling(rule.window.size)
-        window_tables[rule.name] = wrapped.relative_to_stream()
+@dataclass
+class _Outbox:
+    """Every send the agents make besides re-keyed candidates: outputs, alerts, dead letters."""
 
-    async def to_dlq(topic_name: str, key: bytes | None, raw: bytes | None, error: str) -> None:
-        counters.dlq += 1
-        log.warning("%s: message %r to %s: %s", topic_name, key, dlq(topic_name), error)
-        await (await dlqs[topic_name].send(key=key, value=dead_letter(raw, error), force=True))
+    app_id: str
+    counters: Counters
+    incidents: Any
+    window_updates: Any
+    alerts: Any
+    dlqs: dict[str, Any]
 
-    async def publish(topic: Any, key: str, value: bytes, **kw: Any) -> Any:
+    async def publish(self, topic: Any, key: str, value: bytes, **kw: Any) -> Any:
         """Send now (not attached to the source offset's commit) and return the delivery
         future. Agents await delivery of their outputs *before* writing the table state
         that says "done": a crash in between re-sends the same ids (harmless duplicates)
         instead of losing an alert behind state that already claims it was sent."""
         return await topic.send(key=key.encode(), value=value, force=True, **kw)
 
-    async def send_alert(alert: Alert) -> Any:
-        counters.alerts += 1
+    async def incident(self, inc: StoredIncident) -> Any:
+        sent = await self.publish(self.incidents, inc.id, inc.to_bytes())
+        self.counters.incidents += 1
+        return sent
+
+    async def window_update(self, update: WindowUpdate, ts: float) -> Any:
+        """Keyed ``<rule>|<group>``, stamped with the incident's event time (the windowed
+        tables are ``relative_to_stream``)."""
+        self.counters.window_updates += 1
+        return await self.publish(self.window_updates, update.key, update.to_bytes(), timestamp=ts)
+
+    async def alert(self, alert: Alert) -> Any:
+        self.counters.alerts += 1
         log.info(
             "alert %s rev %d (%s): %s", alert.id, alert.revision, alert.severity, alert.summary_en
         )
-        return await publish(
-            alerts_out, alert.id, alert.to_bytes(), headers=[(APP_HEADER, app_id.encode())]
-        )
+        header = (APP_HEADER, self.app_id.encode())
+        return await self.publish(self.alerts, alert.id, alert.to_bytes(), headers=[header])
 
-    # ------------------------------------------------------------------ agent 1
+    async def to_dlq(self, topic_name: str, event: Any, error: str) -> None:
+        """Send the event's value to ``<topic_name>.dlq`` with ``error``, and wait for it."""
+        self.counters.dlq += 1
+        key, raw = event.key, event.value
+        log.warning("%s: message %r to %s: %s", topic_name, key, dlq(topic_name), error)
+        await (await self.dlqs[topic_name].send(key=key, value=dead_letter(raw, error), force=True))
 
-    @app.agent(articles, name="extract-articles")
-    async def extract_articles(stream: Any) -> None:
-        async for event in stream.events():
-            raw, key = event.value, event.key
-            try:
-                article = Article.from_json(raw)
-                extraction = extract_fn(article)
-            except RecordError as exc:
-                await to_dlq(topics.articles, key, raw, f"bad article: {exc}")
-                continue
-            except Exception as exc:  # the extractor failed on this one: keep going
-                log.exception("extractor failed on %r", key)
-                await to_dlq(topics.articles, key, raw, f"extract failed: {exc!r}")
-                continue
-            counters.articles += 1
-            for index, inc in enumerate(extraction.incidents):
-                if inc.background:
-                    continue  # an earlier event the article recalls: never a new incident
-                cand = Candidate(
-                    article_id=article.id,
-                    index=index,
-                    source=article.source,
-                    url=article.url,
-                    published_at=article.published_at,
-                    incident=inc,
-                )
-                admin1 = (inc.location.admin1 if inc.location else None) or "UNKNOWN"
-                counters.candidates += 1
-                await candidates.send(key=admin1.encode(), value=cand.model_dump_json().encode())
 
-    # ------------------------------------------------------------------ agent 2
+def _default_extractor() -> Extractor:
+    from stream.extract import extract  # loads the lexicons: only when no extractor is given
 
-    @app.agent(candidates, name="merge-candidates")
-    async def merge_candidates(stream: Any) -> None:
-        async for event in stream.events():
-            raw, key = event.value, event.key
-            try:
-                cand = Candidate.model_validate_json(raw)
-            except Exception as exc:
-                await to_dlq(topics.candidates, key, raw, f"bad candidate: {exc}")
-                continue
-            try:
-                await _merge_one(cand)
-            except Exception as exc:
-                log.exception("merging %s#%d failed", cand.article_id, cand.index)
-                await to_dlq(topics.candidates, key, raw, f"merge failed: {exc!r}")
+    return extract
 
-    async def _merge_one(cand: Candidate) -> None:
-        now = datetime.now(UTC)
-        gov = (cand.incident.location.admin1 if cand.incident.location else None) or "UNKNOWN"
-        index = [(str(e[0]), e[1]) for e in gov_index[gov]]
-        held = [
-            StoredIncident.model_validate(open_incidents[i])
-            for i in ids_near(index, cand, rules.merge)
-            if i in open_incidents
-        ]
-        decision = find_match(held, cand, rules.merge)
-        changes: list[str] = []
-        if decision.incident_id is None:
-            stored = new_incident(cand, now)
-            log.info("new incident %s from %s#%d", stored.id, cand.article_id, cand.index)
-        else:
-            pos = next(i for i, h in enumerate(held) if h.id == decision.incident_id)
-            result = merge_into(held[pos], cand, now)
-            log.info(
-                "%s#%d -> %s (%s)%s",
-                cand.article_id,
-                cand.index,
-                decision.incident_id,
-                "; ".join(decision.reasons),
-                f": {', '.join(result.changes)}" if result.changes else "",
-            )
-            if not result.changed:
-                return  # a report we already hold: nothing to publish or alert
-            stored = result.incident
-            changes = result.changes
-        deliveries = [await publish(incidents_out, stored.id, stored.to_bytes())]
-        counters.incidents += 1
 
-        ts = event_time(stored).timestamp()
-        for rule in window_rules.values():
-            if not rule.where.matches(stored):
-                continue
-            group = group_value(rule, stored)
-            update = {
-                "rule": rule.name,
-                "group": group,
-                "incident_id": stored.id,
-                "value": metric_value(rule, stored),
-            }
-            counters.window_updates += 1
-            deliveries.append(
-                await publish(
-                    window_updates,
-                    f"{rule.name}|{group}",
-                    json.dumps(update).encode(),
-                    timestamp=ts,
-                )
-            )
+def _log_merge(cand: Candidate, outcome: MergeOutcome) -> None:
+    decision = outcome.decision
+    if outcome.is_new:
+        log.info("new incident %s from %s#%d", outcome.incident.id, cand.article_id, cand.index)
+        return
+    log.info(
+        "%s#%d -> %s (%s)%s",
+        cand.article_id,
+        cand.index,
+        decision.incident_id,
+        "; ".join(decision.reasons),
+        f": {', '.join(outcome.changes)}" if outcome.changes else "",
+    )
 
-        wanted = {incident_alert_id(r.name, stored.id) for r in rules.incident_rules}
-        fired_now = {aid: fired[aid] for aid in wanted if aid in fired}
-        to_fire = incident_alerts(rules.incident_rules, stored, fired_now, changes, now)
-        for alert, _state in to_fire:
-            deliveries.append(await send_alert(alert))
-        await asyncio.gather(*deliveries)
-        # Only now record what was done (see ``publish``).
-        for alert, state in to_fire:
-            fired[alert.id] = state
-        open_incidents[stored.id] = stored.model_dump(mode="json")
-        entry = index_entry(stored)
-        if entry not in index:
-            index = [e for e in index if e[0] != stored.id] + [entry]
-            kept, dropped = prune_index(index, rules.merge)
-            gov_index[gov] = [list(e) for e in kept]
-            for old_id in dropped:
-                if old_id in open_incidents:
-                    del open_incidents[old_id]
 
-    # ------------------------------------------------------------------ agent 3
+def _count_in_windows(
+    table: Any, rule: WindowRule | SurgeRule, update: WindowUpdate, ts: float
+) -> Any:
+    """Set the update's member in every window of ``table`` (a ``relative_to_stream``
+    windowed table) containing the current event's time, drop the group's windows older
+    than ``windows.retention``, and return the group's ``WindowSet``."""
+    windows = table[update.key]
+    windows.apply(set_member, (update.incident_id, update.value))
+    for rng in windows_to_forget(rule, ts):
+        if (update.key, rng) in table.table:
+            del table.table[update.key, rng]
+    return windows
 
-    @app.agent(window_updates, name="aggregate-windows")
-    async def aggregate_windows(stream: Any) -> None:
-        async for event in stream.events():
-            raw, key = event.value, event.key
-            try:
-                update = json.loads(raw)
-                rule = window_rules[update["rule"]]
-                await _aggregate_one(
-                    rule,
-                    str(update["group"]),
-                    str(update["incident_id"]),
-                    int(update["value"]),
-                    float(event.message.timestamp),
-                )
-            except Exception as exc:
-                log.exception("window update %r failed", key)
-                await to_dlq("window-updates", key, raw, f"window update failed: {exc!r}")
 
-    async def _aggregate_one(
-        rule: WindowRule | SurgeRule, group: str, incident_id: str, value: int, ts: float
-    ) -> None:
-        table = window_tables[rule.name]
-        wkey = f"{rule.name}|{group}"
-        windows = table[wkey]
-        windows.apply(_set_member, (incident_id, value))
-        ranges = [tuple(r) for r in table.table.window.ranges(ts)]
-        _forget_windows_before(table.table, wkey, ts - _retention(rule))
-        done: list[list[float]] = list(window_fired[wkey])
-        now = datetime.now(UTC)
-        if isinstance(rule, WindowRule):
-            totals = [(r, sum(windows[r].values())) for r in ranges]
-            rng = choose_window(totals, rule.threshold, done)
-            if rng is None:
-                return
-            members = windows[rng]
-            alert = window_alert(rule, group, rng, sum(members.values()), list(members), now)
-        else:
-            rng = ranges[-1]
-            if any(abs(f[0] - rng[0]) < 1e-6 for f in done):
-                return
-            members = windows[rng]
-            size = rule.window.size
-            baseline = []
-            for k in range(1, rule.baseline_windows + 1):
-                prev = tuple(table.table.window.ranges(rng[0] - k * size + size / 2)[-1])
-                baseline.append(sum(windows[prev].values()))
-            total = sum(members.values())
-            fires, mean = rule.fires(total, baseline)
-            if not fires:
-                return
-            alert = window_alert(rule, group, rng, total, list(members), now, baseline_mean=mean)
-        await (await send_alert(alert))
-        window_fired[wkey] = [*done, list(rng)][-64:]
+def _stall_guard(app: faust.App, sources: set[str]) -> Callable[[], Awaitable[None]]:
+    """The timer that re-reads a source partition whose commit is stuck behind waiting
+    messages (why, and the decision: ``stream.stall``)."""
+    watched: dict[Any, Stall] = {}
 
-    # ------------------------------------------------------------------ stall guard
-
-    stalled_since: dict[Any, tuple[int, float]] = {}
-    source_topics = {
-        topics.articles, candidates.get_topic_name(), window_updates.get_topic_name()
-    }
-
-    @app.timer(interval=STALL_CHECK_S)
     async def stall_guard() -> None:
-        """Re-read a source partition whose commit has not moved for ``STALL_AFTER_S`` while
-        messages wait behind it.
-
-        Why: faust-streaming can lose track of a message fetched while it finishes table
-        recovery after a rebalance (seen here after a worker crash-restart): the partition's
-        commit then never advances past it, and that message is not processed until the
-        next restart. Seeking back to the committed offset makes Faust fetch it again;
-        re-processing what follows is harmless because every stage is idempotent.
-        """
-        consumer = app.consumer
-        committed_map = getattr(consumer, "_committed_offset", {})
         now = time.monotonic()
-        for tp in consumer.assignment():
-            if tp.topic not in source_topics:
+        for tp, committed, high in partition_positions(app.consumer, sources):
+            check = check_stall(watched.pop(tp, None), committed, high, now)
+            if check.watch is None:
                 continue
-            try:
-                high = consumer.highwater(tp)
-            except Exception:
-                continue
-            committed = committed_map.get(tp)
-            if committed is None or high is None or committed >= high:
-                stalled_since.pop(tp, None)
-                continue
-            seen = stalled_since.get(tp)
-            if seen is None or seen[0] != committed:
-                stalled_since[tp] = (committed, now)
-                continue
-            if now - seen[1] >= STALL_AFTER_S:
+            watched[tp] = check.watch
+            if check.reread:
                 log.warning(
                     "%s[%d]: commit stuck at %d (high-water %d) for %.0f s; re-reading from %d",
                     tp.topic,
                     tp.partition,
                     committed,
                     high,
-                    now - seen[1],
+                    check.stuck_for,
                     committed,
                 )
-                await consumer.seek(tp, committed)
-                stalled_since[tp] = (committed, now)
+                await app.consumer.seek(tp, check.watch.committed)
 
+    return stall_guard
+
+
+def create_app(
+    settings: Settings,
+    rules: RuleSet,
+    *,
+    bootstrap: str,
+    app_id: str | None = None,
+    extractor: Extractor | None = None,
+    datadir: str | None = None,
+) -> StreamApp:
+    """Build the Faust app. Source topics must already exist with ``settings.partitions``
+    partitions (``marsad.topics.ensure_topics``); Faust creates its own internal ones."""
+    extract_fn = extractor or _default_extractor()
+    topics, partitions = settings.topics, settings.partitions
+    app_id = app_id or topics.stream_app_id
+    app = _faust_app(app_id, bootstrap, partitions, datadir)
+    counters = Counters()
+
+    def topic(name: str, internal: bool = False) -> Any:
+        return app.topic(name, partitions=partitions, internal=internal)
+
+    articles = topic(topics.articles)
+    candidates = topic(candidates_topic_name(topics, app_id), internal=True)
+    updates = topic(window_updates_topic_name(app_id), internal=True)
+    dlqs = {name: topic(dlq(name)) for name in (topics.articles, topics.candidates)}
+    # Not a contract topic: Faust declares it, like the internal topic it serves.
+    dlqs["window-updates"] = topic(dlq(window_updates_topic_name(app_id)), internal=True)
+    out = _Outbox(app_id, counters, topic(topics.incidents), updates, topic(topics.alerts), dlqs)
+
+    def table(name: str, default: Any = None) -> Any:
+        # Table keys and values are JSON (the app's topics are raw bytes).
+        schema: Any = faust.Schema(key_serializer="json", value_serializer="json")
+        return app.Table(name, default=default, partitions=partitions, schema=schema)
+
+    # Open incidents by id, and per governorate a small index of (id, event day): a new
+    # report loads only the incidents its date could match, and each change writes one
+    # incident to the changelog rather than the governorate's whole list.
+    open_incidents = table("open-incidents")
+    gov_index = table("governorate-index", default=list)
+    fired = table("fired-alerts")
+    window_fired = table("window-fired", default=list)
+    window_rules = windowed_rules(rules)
+    window_tables = {
+        name: table(f"window-{name}", default=dict).using_window(window_of(r)).relative_to_stream()
+        for name, r in window_rules.items()
+    }
+
+    @app.agent(articles, name="extract-articles")
+    async def extract_articles(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                article = Article.from_json(event.value)
+                extraction = extract_fn(article)
+            except RecordError as exc:
+                await out.to_dlq(topics.articles, event, f"bad article: {exc}")
+                continue
+            except Exception as exc:  # the extractor failed on this one: keep going
+                log.exception("extractor failed on %r", event.key)
+                await out.to_dlq(topics.articles, event, f"extract failed: {exc!r}")
+                continue
+            counters.articles += 1
+            for gov, cand in candidates_of(article, extraction):
+                counters.candidates += 1
+                await candidates.send(key=gov.encode(), value=cand.model_dump_json().encode())
+
+    @app.agent(candidates, name="merge-candidates")
+    async def merge_candidates(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                cand = Candidate.model_validate_json(event.value)
+            except Exception as exc:
+                await out.to_dlq(topics.candidates, event, f"bad candidate: {exc}")
+                continue
+            try:
+                await merge(cand)
+            except Exception as exc:
+                log.exception("merging %s#%d failed", cand.article_id, cand.index)
+                await out.to_dlq(topics.candidates, event, f"merge failed: {exc!r}")
+
+    async def merge(cand: Candidate) -> None:
+        now = datetime.now(UTC)
+        gov = governorate(cand.incident)
+        index = index_entries(gov_index[gov])
+        near = [i for i in ids_near(index, cand, rules.merge) if i in open_incidents]
+        held = [StoredIncident.model_validate(open_incidents[i]) for i in near]
+        outcome = merge_candidate(cand, held, rules.merge, now)
+        _log_merge(cand, outcome)
+        if not outcome.changed:
+            return  # a report we already hold: nothing to publish or alert
+        inc, ts = outcome.incident, event_time(outcome.incident).timestamp()
+        sent = [await out.incident(inc)]
+        sent += [await out.window_update(u, ts) for u in window_updates(window_rules.values(), inc)]
+        ids = incident_alert_ids(rules.incident_rules, inc.id)
+        was = {aid: fired[aid] for aid in ids if aid in fired}
+        to_fire = incident_alerts(rules.incident_rules, inc, was, outcome.changes, now)
+        sent += [await out.alert(alert) for alert, _state in to_fire]
+        await asyncio.gather(*sent)
+        # Only now record what was done (see ``_Outbox.publish``).
+        for alert, state in to_fire:
+            fired[alert.id] = state
+        open_incidents[inc.id] = inc.model_dump(mode="json")
+        if (new_index := index_update(index, inc, rules.merge)) is not None:
+            gov_index[gov] = new_index.table_value()
+            for old_id in new_index.dropped:
+                if old_id in open_incidents:
+                    del open_incidents[old_id]
+
+    @app.agent(updates, name="aggregate-windows")
+    async def aggregate_windows(stream: Any) -> None:
+        async for event in stream.events():
+            try:
+                rule, update = parse_window_update(event.value, window_rules)
+                ts = float(event.message.timestamp)
+                windows = _count_in_windows(window_tables[rule.name], rule, update, ts)
+                done = list(window_fired[update.key])
+                now = datetime.now(UTC)
+                firing = window_firing(rule, update.group, ts, windows.__getitem__, done, now)
+                if firing is not None:
+                    await (await out.alert(firing.alert))
+                    window_fired[update.key] = firing.fired
+            except Exception as exc:
+                log.exception("window update %r failed", event.key)
+                await out.to_dlq("window-updates", event, f"window update failed: {exc!r}")
+
+    sources = {topics.articles, candidates.get_topic_name(), updates.get_topic_name()}
+    app.timer(interval=STALL_CHECK_S)(_stall_guard(app, sources))
     return StreamApp(app=app, app_id=app_id, rules=rules, counters=counters)
