@@ -30,6 +30,7 @@ import hashlib
 import math
 import re
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,15 +99,27 @@ class MergeResult(BaseModel):
     changes: list[str] = Field(default_factory=list)
 
 
-_ARABIC_DIACRITICS = re.compile(r"[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
 _NON_WORD = re.compile(r"[^\w]+")
-_ALEF = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+#: Before ``norm``: tatweel goes, and the quote and invisible marks it would delete become
+#: word breaks. The extractor glues a detached clitic to its word ("لـ«قسد»" -> "لقسد") for
+#: its lexicon; here that would make a word no other report shares, so "ل قسد" stays two.
+_WORD_BREAKS = str.maketrans(
+    {"\u0640": "", **{c: " " for c in '"“”„‟«»″‘’‚‛`\u200b\u200c\u200d\u200e\u200f\u061c\ufeff'}}
+)
 _STOP = frozenset({"في", "من", "على", "الى", "إلى", "عن", "مع", "the", "of", "in", "and", "و"})
 
 
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
-    text = _ARABIC_DIACRITICS.sub("", text).translate(_ALEF).lower()
-    return _NON_WORD.sub(" ", text).strip()
+    """The extractor's spelling (``stream.extract.normalize.norm``: letter forms, no
+    diacritics, ASCII digits, lower case) with every non-word character a word break.
+
+    Cached: every candidate is scored against the same open incidents' texts and names."""
+    # Imported here: camel-tools' character tables take half a second to load, and loading
+    # the rules (``stream.rules`` imports this module) should not wait for them.
+    from stream.extract.normalize import norm
+
+    return _NON_WORD.sub(" ", norm(text.translate(_WORD_BREAKS))).strip()
 
 
 def _place_names(inc: Incident) -> set[str]:
