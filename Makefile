@@ -34,7 +34,7 @@ eval-gate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy marsad ingest stream alerts control
+	$(BIN)/mypy marsad ingest stream alerts control tests scripts bench
 	$(BIN)/lint-imports
 
 unit: $(STAMP)

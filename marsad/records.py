@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -141,7 +141,7 @@ class _Record(BaseModel):
         return self.to_json().encode("utf-8")
 
     @classmethod
-    def from_json(cls, raw: str | bytes | dict[str, Any]) -> Any:
+    def from_json(cls, raw: str | bytes | dict[str, Any]) -> Self:
         """Parse and validate; raise :class:`RecordError` with a readable reason."""
         try:
             data = raw if isinstance(raw, dict) else json.loads(raw)

@@ -18,14 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES  # noqa: E402  (the contract's codes)
+from scripts.check_gold import ADMIN, DATE, _codes  # noqa: E402  (the corpus checker's shapes)
 
-ADMIN = re.compile(r"^(SY|IQ|LB|TR|JO|IL|PS)-[A-Z0-9]{1,3}$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVENT = re.compile(r"^[a-z0-9]+_E\d{3}$")
-
-
-def _codes(value: object) -> list[object]:
-    return value if isinstance(value, list) else [value]
 
 
 def check_line(obj: dict[str, Any]) -> list[str]:

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from marsad.records import ACTOR_CODES
+
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures"
 #: file name -> (id pattern, minimum article count); dev_gold_2 probes phrasings the first
@@ -25,8 +27,7 @@ GOLD_FILES = {"dev_gold.jsonl": (r"dev_\d{3}", 70), "dev_gold_2.jsonl": (r"dev2_
 PLACES_PATH = REPO / "marsad" / "data" / "places.yaml"
 SEEDS_CANDIDATES = (Path("/work/shared/seeds"), REPO.parent / "shared" / "seeds")
 
-ACTORS = {"ISIS", "SYRIAN_GOV", "IRAN_BACKED", "RUSSIA", "SDF", "COALITION", "TURKEY",
-          "IRAQ_GOV", "OPPOSITION", "HTS", "ISRAEL", "CIVILIANS", "UNKNOWN"}
+ACTORS = set(ACTOR_CODES)  # the contract's codes, from the records that carry them
 EVENT_TYPES = {
     "Battles": {"Armed clash", "Government regains territory",
                 "Non-state actor overtakes territory"},

@@ -15,41 +15,14 @@ from typing import Any
 
 import pytest
 
+from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES
+
 REPO = Path(__file__).resolve().parents[3]
 HOLDOUT = REPO / "tests" / "fixtures" / "holdout_gold.jsonl"
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
-ACTORS = {
-    "ISIS",
-    "SYRIAN_GOV",
-    "IRAN_BACKED",
-    "RUSSIA",
-    "SDF",
-    "COALITION",
-    "TURKEY",
-    "IRAQ_GOV",
-    "OPPOSITION",
-    "HTS",
-    "ISRAEL",
-    "CIVILIANS",
-    "UNKNOWN",
-}
-SUB_EVENTS = {
-    "Battles": {
-        "Armed clash",
-        "Government regains territory",
-        "Non-state actor overtakes territory",
-    },
-    "Explosions/Remote violence": {
-        "Air/drone strike",
-        "Suicide bomb",
-        "Shelling/artillery/missile attack",
-        "Remote explosive/landmine/IED",
-        "Grenade",
-    },
-    "Violence against civilians": {"Attack", "Abduction/forced disappearance"},
-    "Strategic developments": set(),
-}
+ACTORS = set(ACTOR_CODES)  # the contract's codes, from the records that carry them
+SUB_EVENTS = {event: set(subs) for event, subs in SUB_EVENT_TYPES.items()}
 SYRIA = {
     "SY-DI",
     "SY-RD",

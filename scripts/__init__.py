@@ -1,0 +1,1 @@
+"""Maintenance scripts (corpus checks, calibration); run as ``python scripts/NAME.py``."""
