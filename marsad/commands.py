@@ -105,7 +105,7 @@ def stop_on_signals(
     """
 
     def _on_signal(signum: int, _frame: FrameType | None = None) -> None:
-        log.info("received %s; %s", signal.Signals(signum).name, then)
+        log.info("%s: %s", signal.Signals(signum).name, then)
         stop.set()
 
     if isinstance(stop, asyncio.Event):
