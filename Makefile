@@ -1,6 +1,7 @@
 # Marsad: the two commands a user needs are `make run` and `make test`.
 # Every target sets itself up (venv, packages, Kafka jars) and is quick the second time:
-# the venv is rebuilt only when pyproject.toml changes, jars are fetched once into ~/.cache/marsad.
+# the venv is synced to uv.lock only when it or pyproject.toml changes; uv and the jars are
+# fetched once into ~/.cache/marsad.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,14 +9,25 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JARS   := $(BIN)/marsad kafka fetch
 PYTEST_ARGS ?=
+# uv installs exactly what uv.lock pins (README, "Installing"). It is fetched once from PyPI
+# into the same cache as the Kafka jars.
+UV_VERSION := 0.13.9
+UV_HOME    := $(HOME)/.cache/marsad/uv-$(UV_VERSION)
+UV         := $(UV_HOME)/bin/uv
 
-.PHONY: setup run test lint eval-gate unit integration demo bench drills clean kafka-stop
+.PHONY: setup run test lint eval-gate unit integration demo bench drills clean kafka-stop lock
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
 	touch $(STAMP)
+
+## After changing dependencies in pyproject.toml: re-resolve uv.lock (commit both).
+lock: | $(UV)
+	$(UV) lock
 
 setup: $(STAMP)
 	$(JARS)
