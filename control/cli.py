@@ -20,6 +20,7 @@ import click
 from marsad.commands import exit_on
 from marsad.errors import MarsadError
 from marsad.logs import setup_logging
+from marsad.settings import get_settings
 
 #: name -> "module:attribute" of a click command.
 COMMANDS: dict[str, str] = {
@@ -88,8 +89,13 @@ def _missing(name: str) -> click.Command:
 
 
 @click.group(cls=LazyGroup)
-@click.option("--log-level", envvar="MARSAD_LOG_LEVEL", default="INFO", show_default=True)
-@click.option("--log-json/--no-log-json", envvar="MARSAD_LOG_JSON", default=False)
-def main(log_level: str, log_json: bool) -> None:
+@click.option("--log-level", default=None, help="[default: $MARSAD_LOG_LEVEL or INFO]")
+@click.option(
+    "--log-json/--no-log-json", default=None, help="[default: $MARSAD_LOG_JSON or off]"
+)
+def main(log_level: str | None, log_json: bool | None) -> None:
     """Marsad (مرصد): Arabic conflict-incident monitor."""
-    setup_logging(log_level, log_json)
+    settings = get_settings()  # the environment is read there, and only there
+    setup_logging(
+        log_level or settings.log_level, settings.log_json if log_json is None else log_json
+    )
