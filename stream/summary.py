@@ -1,7 +1,9 @@
 """One-line Arabic and English summaries of incidents and windows, for alerts.
 
-Built from the record's fields only (no extraction here): the extractor's own
-``summary_en`` wins when it set one, since it saw the article.
+Built from the record's fields only (no extraction here), every time an alert is made:
+an incident's fields change as reports are merged (a later report names the perpetrator or
+the place), so a summary stored at extraction (``StoredIncident.summary_en``) would soon
+contradict the alert's own fields. It is never read here.
 """
 
 from __future__ import annotations
@@ -28,12 +30,23 @@ def _place(inc: StoredIncident, arabic: bool) -> str:
     return f"{name} ({loc.admin1})" if loc.admin1 else name
 
 
+#: sources named in the Arabic summary; the rest are counted ("و3 مصادر أخرى")
+MAX_SOURCES_AR = 5
+
+
 def incident_summary_en(inc: StoredIncident) -> str:
-    """The extractor's summary when it wrote one (it saw the article), else the same builder."""
-    return inc.summary_en or summarize(inc)
+    """The incident's current fields in one English line (the stored ``summary_en`` ignored)."""
+    return summarize(inc)
+
+
+def _sources_ar(sources: list[str]) -> str:
+    shown = "، ".join(sources[:MAX_SOURCES_AR])
+    rest = len(sources) - MAX_SOURCES_AR
+    return f"{shown} و{rest} مصادر أخرى" if rest > 0 else shown
 
 
 def incident_summary_ar(inc: StoredIncident) -> str:
+    """The incident's current fields in one Arabic line."""
     parts = []
     if inc.killed is not None:
         parts.append(f"{inc.killed} قتيلاً")
@@ -48,7 +61,7 @@ def incident_summary_ar(inc: StoredIncident) -> str:
     if inc.occurred_on:
         text += f" بتاريخ {inc.occurred_on.isoformat()}"
     if inc.sources:
-        text += f" (المصادر: {'، '.join(inc.sources)})"
+        text += f" (المصادر: {_sources_ar(inc.sources)})"
     return text
 
 

@@ -60,9 +60,10 @@ def test_summaries_in_both_languages() -> None:
     alert = incident_alerts(RULES.incident_rules, inc, {}, [], NOW)[0][0]
     assert "64 killed" in alert.summary_en and "Al-Bukamal" in alert.summary_en
     assert "64 قتيلاً" in alert.summary_ar and "البوكمال" in alert.summary_ar
-    inc2 = inc.model_copy(update={"summary_en": "ISIS attack on Al-Bukamal kills 64"})
+    # A summary stored at extraction is not what the alert says: its fields are.
+    inc2 = inc.model_copy(update={"summary_en": "Unidentified attackers attack: 3 killed"})
     alert2 = incident_alerts(RULES.incident_rules, inc2, {}, [], NOW)[0][0]
-    assert alert2.summary_en == "ISIS attack on Al-Bukamal kills 64"
+    assert alert2.summary_en == alert.summary_en
 
 
 def test_choose_window_one_episode_per_overlap() -> None:
