@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "replay": "control.replay:replay_cmd",
     "demo": "control.demo:demo_cmd",
     "status": "control.status:status_cmd",
+    "check": "control.check:check_cmd",
 }
 
 HELP = {
@@ -47,6 +48,7 @@ HELP = {
     "replay": "Back-test: push an archive through the pipeline, write alerts.",
     "demo": "Offline end-to-end showcase with a bundled feed.",
     "status": "Health, consumer lag and DLQ counts.",
+    "check": "Can this deployment run? Config, environment, broker, topics, Slack, feeds.",
 }
 
 
