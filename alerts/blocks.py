@@ -109,8 +109,13 @@ def sources_text(inc: StoredIncident) -> str:
 def header_text(alert: Alert) -> str:
     emoji = SEVERITY_EMOJI.get(alert.severity, "")
     summary = alert.summary_en or alert.summary_ar or alert.rule
-    tag = " (updated)" if alert.revision > 1 else ""
+    tag = " (merged)" if alert.merged_into else " (updated)" if alert.revision > 1 else ""
     return truncate(f"{emoji} {alert.severity.upper()} · {summary}{tag}".strip(), HEADER_MAX)
+
+
+def merged_text(into: str) -> str:
+    """The line a twin's last revision shows: the event goes on in the surviving alert."""
+    return f":link: Merged into alert `{escape(into)}`: the same event; updates continue there."
 
 
 def fallback_text(alert: Alert) -> str:
@@ -123,6 +128,8 @@ def fallback_text(alert: Alert) -> str:
         parts.append(f"killed {_count(inc.killed, inc.killed_qualifier)}")
         if inc.injured is not None:
             parts.append(f"injured {_count(inc.injured, inc.injured_qualifier)}")
+    if alert.merged_into:
+        parts.append(f"merged into alert {escape(alert.merged_into)}")
     text = " — ".join(parts)
     return truncate(text, TEXT_MAX - 60) + " " + escape(marker(alert.id, alert.revision))
 
@@ -202,6 +209,8 @@ def render(alert: Alert) -> SlackMessage:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header_text(alert)}}
     ]
+    if alert.merged_into:
+        blocks.append({"type": "section", "text": _mrkdwn(merged_text(alert.merged_into))})
     if alert.summary_ar:
         blocks.append(
             {

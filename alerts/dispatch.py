@@ -110,9 +110,12 @@ class Dispatcher:
             )
             return self._post(alert, None)
         note = changes.summary(alert, root.facts)
-        reply = self.sink.post(
-            root.channel, blocks.render_update_reply(alert, note), thread_ts=root.ts
-        )
+        # A twin merged into another alert: the edit says so; no thread reply pings anyone.
+        reply = None
+        if not alert.merged_into:
+            reply = self.sink.post(
+                root.channel, blocks.render_update_reply(alert, note), thread_ts=root.ts
+            )
         self._delivered(alert, root.channel, root.ts, reply)
         log.info(
             "alert %s r%d updated %s ts=%s (%s)",

@@ -250,6 +250,9 @@ class Alert(_Record):
     incident: StoredIncident | None = None
     window: dict[str, Any] | None = None
     changes: list[str] = Field(default_factory=list)
+    #: the surviving alert's id, on the last revision of an alert whose incident was merged
+    #: into another (its twin): Slack edits the message to say so, without a thread ping
+    merged_into: str | None = None
 
 
 def error_line(article_id: str | None, error: str) -> str:

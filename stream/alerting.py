@@ -12,6 +12,11 @@ function of (rule, incident or window, fired state) that unit tests can hammer.
   window. With hopping windows, one surge crosses many overlapping windows at once, so
   a window that overlaps one already alerted for the same rule and group stays silent:
   one episode, one alert.
+* A twin: when the stream finds two open incidents are one event, the absorbed one's last
+  revision carries ``merged_into: <surviving incident id>``. Each alert already fired for
+  it gets one last revision with ``merged_into: <the same rule's alert id for the
+  survivor>`` (the notifier edits the message to point there, without a thread ping);
+  nothing new fires for a twin, and nothing fires for it after that revision.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ __all__ = [
     "incident_alert_id",
     "incident_alert_ids",
     "incident_alerts",
+    "merged_alerts",
     "window_alert",
     "window_alert_id",
 ]
@@ -68,6 +74,9 @@ def incident_alerts(
     ``fired`` maps alert id -> ``{"revision": alert revision, "incident_revision": n}``.
     Background incidents never fire (they should not reach here; this is the last guard).
     """
+    survivor = getattr(inc, "merged_into", None)  # StoredIncident's optional field
+    if survivor:
+        return merged_alerts(rules, inc, str(survivor), fired, now)
     if inc.background:
         return []
     out: list[tuple[Alert, dict[str, int]]] = []
@@ -76,6 +85,8 @@ def incident_alerts(
             continue
         aid = incident_alert_id(rule.name, inc.id)
         prev = fired.get(aid)
+        if prev is not None and prev.get("merged"):
+            continue  # the twin's alert already pointed to the survivor: its last revision
         if prev is None:
             revision, alert_changes = 1, []
         elif inc.revision > int(prev["incident_revision"]):
@@ -96,6 +107,46 @@ def incident_alerts(
             changes=alert_changes,
         )
         out.append((alert, {"revision": revision, "incident_revision": inc.revision}))
+    return out
+
+
+def merged_alerts(
+    rules: Sequence[IncidentRule],
+    twin: StoredIncident,
+    survivor_id: str,
+    fired: Mapping[str, Mapping[str, Any]],
+    now: datetime,
+) -> list[tuple[Alert, dict[str, int]]]:
+    """The last revision of each alert already fired for ``twin``, absorbed by ``survivor_id``.
+
+    Whether the rule still matches does not matter (the message must stop claiming a
+    separate event); a rule that never fired for the twin stays silent. Once recorded
+    (``"merged": 1``), a redelivery of the same revision yields nothing.
+    """
+    out: list[tuple[Alert, dict[str, int]]] = []
+    for rule in rules:
+        aid = incident_alert_id(rule.name, twin.id)
+        prev = fired.get(aid)
+        if prev is None or prev.get("merged"):
+            continue
+        into = incident_alert_id(rule.name, survivor_id)
+        revision = int(prev["revision"]) + 1
+        alert = Alert(
+            id=aid,
+            rule=rule.name,
+            severity=rule.severity_for(twin),
+            incident_ids=[twin.id],
+            summary_ar=incident_summary_ar(twin),
+            summary_en=incident_summary_en(twin),
+            revision=revision,
+            created_at=now,
+            kind="incident",
+            incident=twin,
+            changes=[f"merged into {into}"],
+            merged_into=into,
+        )
+        state = {"revision": revision, "incident_revision": twin.revision, "merged": 1}
+        out.append((alert, state))
     return out
 
 

@@ -209,7 +209,8 @@ def test_the_json_on_the_wire_is_unchanged() -> None:
     assert alert.to_json() == (
         '{"id":"x1","rule":"deadly","severity":"critical","incident_ids":["i1"],'
         '"summary_ar":"","summary_en":"","revision":1,"created_at":"2018-06-09T07:00:00Z",'
-        '"kind":"incident","incident":null,"window":null,"changes":[],"schema":1}'
+        '"kind":"incident","incident":null,"window":null,"changes":[],"merged_into":null,'
+        '"schema":1}'
     )
     assert Extraction(id="a1", tallies=[tally]).to_json() == (
         '{"id":"a1","incidents":[],"tallies":[{"killed":239,"injured":null,'

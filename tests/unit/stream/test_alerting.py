@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from marsad.records import StoredIncident
 from stream.alerting import choose_window, incident_alerts, window_alert, window_alert_id
 from stream.merge import merge_into, new_incident
 from stream.rules import parse_rules
@@ -85,3 +86,42 @@ def test_window_alert_shape() -> None:
     surge = window_alert(RULES.surge_rules[0], "SY-DY", (0.0, 86400.0), 9, ["i"], NOW, 1.5)
     assert surge.kind == "surge" and surge.window is not None
     assert surge.window["baseline_mean"] == 1.5
+
+
+def _absorbed(inc: StoredIncident, into: str) -> StoredIncident:
+    """The twin's last revision as the stream sends it once merged into ``into``."""
+    data = {**inc.model_dump(), "merged_into": into, "revision": inc.revision + 1}
+    return StoredIncident.model_validate(data)
+
+
+def test_twin_alert_gets_one_last_revision_pointing_to_the_survivor() -> None:
+    twin = new_incident(candidate("a1", killed=3), NOW)  # fired any-isis only
+    fired = {a.id: s for a, s in incident_alerts(RULES.incident_rules, twin, {}, [], NOW)}
+    assert list(fired) == [f"any-isis:{twin.id}"]
+    gone = _absorbed(twin, "inc-survivor")
+    out = incident_alerts(RULES.incident_rules, gone, fired, ["merged"], NOW)
+    ((alert, state),) = out  # deadly never fired for the twin: nothing new fires
+    assert alert.id == f"any-isis:{twin.id}" and alert.revision == 2
+    assert alert.merged_into == "any-isis:inc-survivor"
+    assert alert.changes == ["merged into any-isis:inc-survivor"]
+    assert alert.incident is not None and alert.incident.id == twin.id
+    assert state == {"revision": 2, "incident_revision": gone.revision, "merged": 1}
+    # redelivered, or revised again later: the merge revision was the last one
+    fired.update({alert.id: state})
+    assert incident_alerts(RULES.incident_rules, gone, fired, [], NOW) == []
+    later = gone.model_copy(update={"merged_into": None, "revision": gone.revision + 1})
+    assert incident_alerts(RULES.incident_rules, later, fired, [], NOW) == []
+
+
+def test_twin_alert_merges_even_if_its_rule_no_longer_matches() -> None:
+    twin = new_incident(candidate("a1", killed=30, perpetrator="UNKNOWN"), NOW)
+    fired = {a.id: s for a, s in incident_alerts(RULES.incident_rules, twin, {}, [], NOW)}
+    assert list(fired) == [f"deadly:{twin.id}"]
+    gone = _absorbed(twin.model_copy(update={"killed": 3}), "inc-b")
+    ((alert, _),) = incident_alerts(RULES.incident_rules, gone, fired, [], NOW)
+    assert alert.merged_into == "deadly:inc-b" and alert.revision == 2
+
+
+def test_an_unalerted_twin_fires_nothing() -> None:
+    twin = new_incident(candidate("a1", killed=90), NOW)
+    assert incident_alerts(RULES.incident_rules, _absorbed(twin, "x"), {}, [], NOW) == []
