@@ -5,6 +5,10 @@ deployment, so a crash in one is visible and restartable without taking the othe
 Children run in their own session: a terminal Ctrl-C reaches only the supervisor, which then
 asks each child to stop with SIGTERM (each finishes its current message and commits) and
 kills only what is still alive after the grace period.
+
+A child may also be given a health URL (a stream worker's ``/healthz``): one that answers 503
+(stalled: it runs, stays in its consumer group, and makes no progress) is restarted like one
+that exited, within the same restart budget.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +41,21 @@ class Service:
     args: list[str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
+    #: ``http://…/healthz`` to poll while it runs (None: only its exit is watched).
+    health_url: str | None = None
+    last_health: float = 0.0
+
+
+def probe_health(url: str, timeout_s: float = 3.0) -> tuple[int | None, str]:
+    """``(HTTP status, body)`` of a health URL; ``(None, reason)`` when nothing answers
+    (starting, or gone: its exit is seen by ``poll``)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:
+            return int(resp.status), resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read().decode("utf-8", "replace")
+    except (OSError, ValueError) as exc:
+        return None, str(exc)
 
 
 class ServiceGroup:
@@ -46,16 +67,21 @@ class ServiceGroup:
         log_dir: Path | None = None,
         max_restarts: int = 5,
         restart_window_s: float = 300.0,
+        health_every_s: float = 5.0,
     ) -> None:
         self.env = env
         self.log_dir = log_dir
         self.max_restarts = max_restarts
         self.restart_window_s = restart_window_s
+        self.health_every_s = health_every_s
         self.services: dict[str, Service] = {}
 
-    def add(self, name: str, *args: str) -> None:
-        """Run ``marsad <name> <args…>`` as the service ``name``."""
-        self.services[name] = Service(name, [*marsad_executable(), name, *args])
+    def add(self, name: str, *args: str, health_url: str | None = None) -> None:
+        """Run ``marsad <name> <args…>`` as the service ``name`` (``health_url``: restart it
+        when that answers 503)."""
+        self.services[name] = Service(
+            name, [*marsad_executable(), name, *args], health_url=health_url
+        )
 
     def _spawn(self, svc: Service) -> None:
         out: int | object = None
@@ -76,21 +102,43 @@ class ServiceGroup:
             self._spawn(svc)
 
     def check(self) -> None:
-        """Restart a child that died; give up (raise) when one keeps dying."""
+        """Restart a child that died or whose health URL says it is stalled; give up (raise)
+        when one keeps failing."""
         now = time.monotonic()
         for svc in self.services.values():
-            if svc.proc is None or svc.proc.poll() is None:
+            if svc.proc is None:
                 continue
-            code = svc.proc.returncode
-            svc.restarts = [t for t in svc.restarts if now - t < self.restart_window_s]
-            if len(svc.restarts) >= self.max_restarts:
-                raise RuntimeError(
-                    f"service {svc.name} exited with code {code} "
-                    f"{len(svc.restarts)} times in {self.restart_window_s:.0f}s; giving up"
-                )
-            log.warning("service %s exited with code %s; restarting", svc.name, code)
+            if svc.proc.poll() is None:
+                why = self._unhealthy(svc, now)
+                if why is None:
+                    continue
+                self._budget(svc, now, why)
+                log.warning("service %s is %s; restarting it", svc.name, why)
+                terminate(svc.proc)
+            else:
+                why = f"exited with code {svc.proc.returncode}"
+                self._budget(svc, now, why)
+                log.warning("service %s %s; restarting", svc.name, why)
             svc.restarts.append(now)
             self._spawn(svc)
+
+    def _budget(self, svc: Service, now: float, why: str) -> None:
+        svc.restarts = [t for t in svc.restarts if now - t < self.restart_window_s]
+        if len(svc.restarts) >= self.max_restarts:
+            raise RuntimeError(
+                f"service {svc.name} {why}: restarted {len(svc.restarts)} times in "
+                f"{self.restart_window_s:.0f}s; giving up"
+            )
+
+    def _unhealthy(self, svc: Service, now: float) -> str | None:
+        """Why a running child needs a restart (its health URL answered 503), else None."""
+        if svc.health_url is None or now - svc.last_health < self.health_every_s:
+            return None
+        svc.last_health = now
+        status, body = probe_health(svc.health_url)
+        if status is None or status < 500:
+            return None
+        return f"not progressing ({svc.health_url} answered {status}: {body[:200]})"
 
     def alive(self) -> dict[str, bool]:
         return {n: s.proc is not None and s.proc.poll() is None for n, s in self.services.items()}

@@ -1,5 +1,9 @@
 """``marsad status``: is the broker up, are the consumers keeping up, is anything dead-lettered?
 
+A running group with lag whose committed offsets do not move between two probes
+(``--stall-probe`` seconds apart) is shown as STALLED: its members are in the group but not
+working (a stalled Faust worker looks exactly like that).
+
 Read-only: it never joins a consumer group or commits anything, so running it next to the
 pipeline changes nothing. Collection (Kafka I/O) is kept apart from rendering (pure), so the
 JSON and the text views always describe the same numbers.
@@ -74,14 +78,25 @@ class GroupLag:
     service: str = ""
     state: str = ""
     members: int | None = None
+    #: ``topic[partition]`` with lag whose commit did not move between the two probes
+    #: (empty when it moved, or when only one probe was made).
+    stalled: list[str] = field(default_factory=list)
+    #: Seconds between the two probes (0: one probe, no stall check).
+    probe_s: float = 0.0
 
     @property
     def health(self) -> str:
         if self.members is None:
             return "unknown"
-        return (
-            f"running ({self.members} member(s), {self.state})" if self.members else "NOT RUNNING"
-        )
+        if not self.members:
+            return "NOT RUNNING"
+        if self.stalled:
+            return (
+                f"STALLED ({self.members} member(s), {self.state}; no commit in "
+                f"{self.probe_s:g} s on {len(self.stalled)} partition(s) with lag: "
+                f"{', '.join(self.stalled)})"
+            )
+        return f"running ({self.members} member(s), {self.state})"
 
     @property
     def total(self) -> int:
@@ -121,6 +136,20 @@ def resolve_bootstrap(settings: Settings) -> tuple[str, str]:
     from marsad.kafka.broker import locate_kafka
 
     return locate_kafka(settings, start=False)
+
+
+def stalled_partitions(
+    first: Mapping[tuple[str, int], int],
+    second: Mapping[tuple[str, int], int],
+    lags: Mapping[tuple[str, int], int],
+) -> list[str]:
+    """``topic[partition]`` of each partition with lag (in ``lags``, as of ``second``) whose
+    committed offset is the same in both probes (never committed in both counts too). Pure."""
+    return [
+        f"{topic}[{part}]"
+        for (topic, part), lag in sorted(lags.items())
+        if lag > 0 and first.get((topic, part)) == second.get((topic, part))
+    ]
 
 
 def _committed_offsets(admin: Any, group: str) -> dict[tuple[str, int], int]:
@@ -179,10 +208,13 @@ def collect_status(
     source: str = "",
     watched: Watched | None = None,
     timeout_s: float = 10.0,
+    stall_probe_s: float = 0.0,
 ) -> StatusReport:
     """Query the broker for lag, newest timestamps and DLQ sizes (read-only).
 
-    ``watched`` defaults to the contract's namespace (no topic prefix)."""
+    ``watched`` defaults to the contract's namespace (no topic prefix). With
+    ``stall_probe_s`` > 0 the committed offsets are read twice, that many seconds apart, and
+    each group's partitions with lag whose commit did not move are its ``stalled``."""
     watched = watched or Watched.of(Topics())
     groups: Mapping[str, Iterable[str]] = watched.groups
     timestamp_topics: Iterable[str] = watched.timestamp_topics
@@ -212,6 +244,10 @@ def collect_status(
             return [TopicPartition(topic, p) for p in sorted(ids)]
 
         group_lags = []
+        earlier: dict[str, dict[tuple[str, int], int]] = {}
+        if stall_probe_s > 0:
+            earlier = {group: _committed_offsets(admin, group) for group in groups}
+            time.sleep(stall_probe_s)
         for group, expected in groups.items():
             committed = _committed_offsets(admin, group)
             topics = sorted(
@@ -231,8 +267,20 @@ def collect_status(
                 PartitionLag(tp.topic, tp.partition, done.get(tp), ends[tp], lags[tp]) for tp in tps
             ]
             state, members = _membership(admin, group)
+            stalled = []
+            if group in earlier:
+                by_key = {(tp.topic, tp.partition): lag for tp, lag in lags.items()}
+                stalled = stalled_partitions(earlier[group], committed, by_key)
             group_lags.append(
-                GroupLag(group, rows, watched.services.get(group, ""), state, members)
+                GroupLag(
+                    group,
+                    rows,
+                    watched.services.get(group, ""),
+                    state,
+                    members,
+                    stalled,
+                    stall_probe_s,
+                )
             )
 
         last: dict[str, int | None] = {}
@@ -303,7 +351,14 @@ def render_text(report: StatusReport, now_ms: int | None = None) -> str:
     show_default=True,
     help="Seconds to wait for each broker query.",
 )
-def status_cmd(as_json: bool, timeout: float) -> None:
+@click.option(
+    "--stall-probe",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Seconds between the two reads of committed offsets that tell STALLED (0 = one read).",
+)
+def status_cmd(as_json: bool, timeout: float, stall_probe: float) -> None:
     """Broker reachability, consumer lag per partition, newest messages and DLQ counts.
 
     Exits 0 when the broker answers, 2 when no broker can be reached.
@@ -313,7 +368,9 @@ def status_cmd(as_json: bool, timeout: float) -> None:
         bootstrap, source = resolve_bootstrap(settings)
     except NoBrokerError as exc:
         raise _Unreachable(str(exc)) from exc
-    report = collect_status(bootstrap, source, Watched.of(settings.topics), timeout_s=timeout)
+    report = collect_status(
+        bootstrap, source, Watched.of(settings.topics), timeout_s=timeout, stall_probe_s=stall_probe
+    )
     click.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else render_text(report))
     if not report.reachable:
         click.echo(f"error: no Kafka broker answers at {bootstrap}", err=True)

@@ -3,11 +3,16 @@
 With no ``MARSAD_KAFKA_BOOTSTRAP`` the embedded local broker is started (or reused) first and
 stopped again on exit if this command started it. Ctrl-C / SIGTERM stops the services
 gracefully: each finishes its current message and commits its offsets.
+
+The stream worker serves ``/healthz`` (on ``MARSAD_STREAM_METRICS_PORT``, else a free port
+chosen here): when it answers 503 — the worker runs but has stopped progressing, a known
+faust-streaming failure — it is restarted, like a service that exits.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from pathlib import Path
 
@@ -18,6 +23,12 @@ from marsad.commands import file_option, stop_on_signals
 from marsad.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @click.command("up")
@@ -42,9 +53,14 @@ def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None
     group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))
     for name in only or ("ingest", "stream", "alerts"):
         args: list[str] = []
+        health_url = None
         if name == "ingest" and feeds:
             args += ["--feeds", str(feeds)]
-        group.add(name, *args)
+        if name == "stream":
+            port = settings.stream_metrics_port or free_port()
+            args += ["--metrics-port", str(port)]
+            health_url = f"http://127.0.0.1:{port}/healthz"
+        group.add(name, *args, health_url=health_url)
 
     stop = threading.Event()
     stop_on_signals(stop, log, "shutting down")

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     metrics_port: int = 0
+    #: Port of a stream worker's /metrics and /healthz (0 = off). One worker per port: give
+    #: each worker on a host its own.
+    stream_metrics_port: int = 0
 
     slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")

@@ -50,7 +50,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ from marsad.records import Alert, Article, Extraction, RecordError, StoredIncide
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
 from stream.alerting import incident_alert_ids, incident_alerts
+from stream.health import StreamHealth
 from stream.merge import Candidate, event_time, ids_near
 from stream.merge_step import (
     MergeOutcome,
@@ -122,6 +123,8 @@ class StreamApp:
     app_id: str
     rules: RuleSet
     counters: Counters
+    #: The worker's liveness (fed by the stall guard; served by ``stream.health``).
+    health: StreamHealth = field(default_factory=StreamHealth)
 
 
 def _faust_app(app_id: str, bootstrap: str, partitions: int, datadir: str | None) -> faust.App:
@@ -224,14 +227,19 @@ def _count_in_windows(
     return windows
 
 
-def _stall_guard(app: faust.App, sources: set[str]) -> Callable[[], Awaitable[None]]:
+def _stall_guard(
+    app: faust.App, sources: set[str], health: StreamHealth | None = None
+) -> Callable[[], Awaitable[None]]:
     """The timer that re-reads a source partition whose commit is stuck behind waiting
-    messages (why, and the decision: ``stream.stall``)."""
+    messages (why, and the decision: ``stream.stall``), and feeds the worker's liveness
+    (``health``, see ``stream.health``) with the same looks."""
     watched: dict[Any, Stall] = {}
 
     async def stall_guard() -> None:
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         for tp, committed, high in partition_positions(app.consumer, sources):
+            if health is not None:
+                health.observe(tp, committed, high, wall)
             check = check_stall(watched.pop(tp, None), committed, high, now)
             if check.watch is None:
                 continue
@@ -246,7 +254,11 @@ def _stall_guard(app: faust.App, sources: set[str]) -> Callable[[], Awaitable[No
                     check.stuck_for,
                     committed,
                 )
+                if health is not None:
+                    health.reread()
                 await app.consumer.seek(tp, check.watch.committed)
+        if health is not None:
+            health.looked(wall)
 
     return stall_guard
 
@@ -375,5 +387,6 @@ def create_app(
                 await out.to_dlq("window-updates", event, f"window update failed: {exc!r}")
 
     sources = {topics.articles, candidates.get_topic_name(), updates.get_topic_name()}
-    app.timer(interval=STALL_CHECK_S)(_stall_guard(app, sources))
-    return StreamApp(app=app, app_id=app_id, rules=rules, counters=counters)
+    health = StreamHealth()
+    app.timer(interval=STALL_CHECK_S)(_stall_guard(app, sources, health))
+    return StreamApp(app=app, app_id=app_id, rules=rules, counters=counters, health=health)

@@ -2,6 +2,10 @@
 
 Start more workers (same ``--app-id``) to share the partitions; SIGINT/SIGTERM stop the
 worker gracefully (Faust finishes the current events, commits offsets, leaves the group).
+With ``--metrics-port`` (or ``MARSAD_STREAM_METRICS_PORT``) the worker serves ``/metrics``
+and ``/healthz`` (503 when it has stopped progressing: ``stream.health``); with
+``--exit-on-stall`` a stalled worker also stops itself (exit 3, ``EXIT_STALLED``) so that
+whatever supervises it (docker's restart policy, systemd) starts a fresh one.
 A bad rules file stops it before Kafka is touched, as ``marsad stream: configuration error:
 rules.yaml:LINE: rule #N (name) field '…': …`` (exit 2).
 """
@@ -11,8 +15,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import click
@@ -26,9 +34,42 @@ from stream.app import (
     create_app,
     window_updates_topic_name,
 )
+from stream.health import StreamHealth
 from stream.rules import RuleSet, load_rules
 
 log = logging.getLogger(__name__)
+
+#: Exit status of a worker that stopped itself because it had stalled (``--exit-on-stall``).
+EXIT_STALLED = 3
+
+
+class StallWatchdog:
+    """With ``--exit-on-stall``: when the worker's liveness says stalled (or its guard has
+    stopped looking), log it once and SIGTERM this process, so Faust stops gracefully and
+    the worker exits with ``EXIT_STALLED``."""
+
+    def __init__(self, health: StreamHealth, every_s: float = 5.0) -> None:
+        self.health = health
+        self.every_s = every_s
+        self.fired = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-watchdog", daemon=True)
+
+    def start(self) -> StallWatchdog:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            status, details = self.health.verdict(time.time())
+            if status != "ok":
+                self.fired = True
+                log.error("stream worker %s (%s): stopping it so it is restarted", status, details)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
 
 
 def load_extractor(spec: str) -> Extractor:
@@ -51,9 +92,14 @@ def run_worker(
     rules: RuleSet,
     app_id: str,
     extractor: Extractor | None = None,
+    metrics_port: int = 0,
+    metrics_host: str = "127.0.0.1",
+    exit_on_stall: bool = False,
 ) -> None:
     """Run one Faust worker until SIGINT/SIGTERM (raises SystemExit like any CLI)."""
     import faust
+
+    from stream.health import HealthServer
 
     # The app's own topics exist before Faust starts: with a non-default app id, Faust was
     # seen to "ignore missing topic" on first assignment and never run the merge agent.
@@ -82,9 +128,18 @@ def run_worker(
         len(rules.rules),
         settings.partitions,
     )
+    server = HealthServer(stream_app.health, metrics_port, metrics_host) if metrics_port else None
+    if server is not None:
+        server.start()
+        log.info("metrics and health on http://%s:%d/metrics, /healthz", server.host, server.port)
+    watchdog = StallWatchdog(stream_app.health).start() if exit_on_stall else None
     try:
         worker.execute_from_commandline()
     finally:
+        if watchdog is not None:
+            watchdog.stop()
+        if server is not None:
+            server.stop()
         c = stream_app.counters
         log.info(
             "stream worker stopped: %d articles, %d candidates, %d incident updates, "
@@ -96,6 +151,8 @@ def run_worker(
             c.dlq,
         )
         shutil.rmtree(datadir, ignore_errors=True)
+        if watchdog is not None and watchdog.fired:
+            raise SystemExit(EXIT_STALLED)
 
 
 @click.command("stream", cls=Command)
@@ -118,6 +175,23 @@ def run_worker(
     default=None,
     help="log level for faust/aiokafka/mode (default: WARNING) when debugging rebalances",
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port for /metrics and /healthz (0 = off; default $MARSAD_STREAM_METRICS_PORT).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
+)
+@click.option(
+    "--exit-on-stall",
+    is_flag=True,
+    help="Stop (exit 3) when the worker has stopped progressing, for a supervisor to restart.",
+)
 @check_option("the rules")
 def stream_cmd(
     bootstrap: str | None,
@@ -125,6 +199,9 @@ def stream_cmd(
     app_id: str | None,
     extractor: str,
     client_log_level: str | None,
+    metrics_port: int | None,
+    metrics_host: str,
+    exit_on_stall: bool,
     check: bool,
 ) -> None:
     """Run the Faust stream processor: articles -> incidents -> alerts."""
@@ -144,4 +221,14 @@ def stream_cmd(
 
     servers = kafka_address(settings, bootstrap)
     ensure_topics(servers, settings.partitions, settings.topics)
-    run_worker(settings, servers, rules, app_id or settings.topics.stream_app_id, fn)
+    port = settings.stream_metrics_port if metrics_port is None else metrics_port
+    run_worker(
+        settings,
+        servers,
+        rules,
+        app_id or settings.topics.stream_app_id,
+        fn,
+        metrics_port=port,
+        metrics_host=metrics_host,
+        exit_on_stall=exit_on_stall,
+    )

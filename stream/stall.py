@@ -9,6 +9,13 @@ is harmless because every stage is idempotent.
 The decision (:func:`check_stall`) is a pure function of offsets and a clock. Everything
 that touches Faust's consumer is in :func:`partition_positions`, the one place that reads a
 private attribute.
+
+Liveness (:func:`check_progress`, :func:`is_stalled`): the same looks also say whether the
+worker is alive in the sense that matters — its commit moves on every assigned partition
+that has messages waiting. A partition behind its high-water mark whose commit has not
+moved for :data:`LIVENESS_AFTER_S` (longer than the guard's re-read, which gets its chance
+first) makes the worker *stalled*: ``stream.health`` exports it and answers 503 on
+``/healthz``, and the supervisor restarts the worker.
 """
 
 from __future__ import annotations
@@ -18,11 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "LIVENESS_AFTER_S",
     "STALL_AFTER_S",
     "STALL_CHECK_S",
+    "Progress",
     "Stall",
     "StallCheck",
+    "check_progress",
     "check_stall",
+    "is_stalled",
     "partition_positions",
 ]
 
@@ -30,6 +41,9 @@ __all__ = [
 STALL_CHECK_S = 5.0
 #: How long a commit may stay put, with messages behind it, before the partition is re-read.
 STALL_AFTER_S = 20.0
+#: How long a partition may have messages waiting with no commit progress before the worker
+#: counts as stalled (the guard re-reads after ``STALL_AFTER_S`` first).
+LIVENESS_AFTER_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,38 @@ def check_stall(
     if now - seen.since >= after:
         return StallCheck(watch=Stall(committed, now), reread=True, stuck_for=now - seen.since)
     return StallCheck(watch=seen)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A partition's last look for liveness: its commit, its lag then, and ``since`` when
+    it last made progress (commit moved, caught up, or first seen)."""
+
+    committed: int
+    lag: int
+    since: float
+
+
+def check_progress(
+    seen: Progress | None, committed: int | None, high: int | None, now: float
+) -> Progress | None:
+    """One look at a partition for liveness (``None``: unknown, says nothing either way).
+
+    Progress is a commit that moved, or no lag at all; a first sighting starts the clock.
+    An unknown commit or high-water mark (``None``) is not evidence of a stall: Faust fills
+    its committed offsets only once it has committed on a partition.
+    """
+    if committed is None or high is None:
+        return None
+    lag = max(high - committed, 0)
+    if seen is None or seen.committed != committed or lag == 0:
+        return Progress(committed, lag, now)
+    return Progress(committed, lag, seen.since)
+
+
+def is_stalled(progress: Progress | None, now: float, after: float = LIVENESS_AFTER_S) -> bool:
+    """Messages waiting and no progress for ``after`` seconds."""
+    return progress is not None and progress.lag > 0 and now - progress.since >= after
 
 
 def partition_positions(

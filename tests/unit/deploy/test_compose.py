@@ -62,3 +62,27 @@ def test_services_wait_for_topics_to_exist() -> None:
     for name in ("ingest", "stream", "alerts"):
         dep = COMPOSE["services"][name]["depends_on"]["topics"]
         assert dep["condition"] == "service_completed_successfully"
+
+
+def test_stream_has_a_healthcheck_on_its_healthz_and_a_restart_policy() -> None:
+    stream = COMPOSE["services"]["stream"]
+    assert stream["restart"] == "unless-stopped"
+    port = stream["environment"]["MARSAD_STREAM_METRICS_PORT"]
+    check = stream["healthcheck"]
+    test = " ".join(check["test"])
+    assert f"127.0.0.1:{port}/healthz" in test
+    assert check["start_period"] and check["interval"] and check["retries"] >= 1
+    # The worker binds where the healthcheck and the published port can reach it, and exits
+    # when stalled so the restart policy (which ignores "unhealthy") restarts it.
+    command = stream["command"]
+    assert command[command.index("--metrics-host") + 1] == "0.0.0.0"
+    assert "--exit-on-stall" in command
+    assert f"{port}:{port}" in stream["ports"]
+
+
+def test_stream_flags_in_compose_are_real_options() -> None:
+    from stream.cli import stream_cmd
+
+    known = {opt for p in stream_cmd.params for opt in getattr(p, "opts", [])}
+    flags = [a for a in COMPOSE["services"]["stream"]["command"] if a.startswith("--")]
+    assert set(flags) <= known, set(flags) - known

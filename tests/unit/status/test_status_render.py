@@ -69,3 +69,31 @@ def test_no_local_broker_exits_2_with_hint(tmp_path: Path) -> None:
     )
     assert result.exit_code == EXIT_NO_BROKER
     assert "marsad kafka start" in result.output
+
+
+def test_a_running_group_whose_commit_does_not_move_is_stalled() -> None:
+    from control.status import stalled_partitions
+
+    first = {("articles", 0): 5, ("articles", 1): 3, ("articles", 2): 7}
+    second = {("articles", 0): 5, ("articles", 1): 4, ("articles", 2): 7}
+    lags = {("articles", 0): 4, ("articles", 1): 2, ("articles", 2): 0, ("articles", 3): 6}
+    # moved (1), no lag (2): fine; stuck with lag (0) and never committed with lag (3): stalled
+    assert stalled_partitions(first, second, lags) == ["articles[0]", "articles[3]"]
+
+    group = GroupLag(
+        "marsad-stream",
+        [PartitionLag("articles", 0, 5, 9, 4)],
+        service="stream",
+        state="Stable",
+        members=1,
+        stalled=["articles[0]"],
+        probe_s=3.0,
+    )
+    report = StatusReport("127.0.0.1:9092", True, "", [group])
+    text = render_text(report, now_ms=0)
+    assert "stream [marsad-stream]: STALLED (1 member(s), Stable; no commit in 3 s on 1" in text
+    assert "articles[0]" in text
+    assert report.as_dict()["groups"][0]["stalled"] == ["articles[0]"]
+    # Not running wins over stalled: nobody is there to stall.
+    gone = GroupLag("g", [], members=0, stalled=["articles[0]"], probe_s=3.0)
+    assert gone.health == "NOT RUNNING"

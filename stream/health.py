@@ -1,0 +1,217 @@
+"""The stream worker's liveness, as Prometheus metrics and an HTTP health check.
+
+A stalled faust-streaming worker (its consumer fetches nothing more, its commit stays put
+with messages waiting) looks alive from the outside: the process runs and stays in the
+group. :class:`StreamHealth` is fed by the stall guard's timer (``stream.app``) with each
+assigned partition's committed offset and high-water mark, decides with ``stream.stall``
+whether the worker still makes progress, and exports it:
+
+* ``marsad_stream_partition_lag{topic,partition}``: messages behind the commit;
+* ``marsad_stream_committed_offset{topic,partition}``;
+* ``marsad_stream_last_progress_timestamp_seconds{topic,partition}``: Unix time the
+  partition's commit last moved (or it was caught up);
+* ``marsad_stream_stalled``: 1 when a partition with lag has not progressed for
+  ``stalled_after`` seconds, or the guard itself has stopped looking;
+* ``marsad_stream_assigned_partitions``, ``marsad_stream_last_check_timestamp_seconds``,
+  ``marsad_stream_rereads_total`` (the guard's seeks back to a stuck commit).
+
+:class:`HealthServer` serves ``/metrics`` and ``/healthz`` (200 live, 503 stalled, with a
+JSON body naming the idle partitions) from a daemon thread, like ``ingest.metrics``. Each
+:class:`StreamHealth` owns its registry: no global state.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from stream.stall import LIVENESS_AFTER_S, STALL_CHECK_S, Progress, check_progress, is_stalled
+
+__all__ = ["HealthServer", "StreamHealth"]
+
+#: The guard looks every ``STALL_CHECK_S``; no look for this long means its timer is dead.
+STALE_AFTER_S = max(24 * STALL_CHECK_S, 120.0)
+
+
+def _key(tp: Any) -> tuple[str, int]:
+    return str(tp.topic), int(tp.partition)
+
+
+class StreamHealth:
+    """Per-partition progress of one worker (fed by the stall guard; read by any thread)."""
+
+    def __init__(
+        self,
+        stalled_after: float = LIVENESS_AFTER_S,
+        stale_after: float = STALE_AFTER_S,
+        clock: Any = time.time,
+    ) -> None:
+        self.stalled_after = stalled_after
+        self.stale_after = stale_after
+        self.clock = clock
+        self.started = clock()
+        self.last_check: float | None = None
+        self._lock = threading.Lock()
+        self._progress: dict[tuple[str, int], Progress] = {}
+        self._look: dict[tuple[str, int], Progress] = {}
+        self.registry = CollectorRegistry()
+        r, labels = self.registry, ["topic", "partition"]
+        self.lag = Gauge(
+            "marsad_stream_partition_lag",
+            "Messages behind the worker's committed offset, per assigned partition",
+            labels,
+            registry=r,
+        )
+        self.committed = Gauge(
+            "marsad_stream_committed_offset",
+            "The worker's committed offset, per assigned partition",
+            labels,
+            registry=r,
+        )
+        self.last_progress = Gauge(
+            "marsad_stream_last_progress_timestamp_seconds",
+            "Unix time the partition's commit last moved (or it had no lag)",
+            labels,
+            registry=r,
+        )
+        self.stalled = Gauge(
+            "marsad_stream_stalled",
+            "1 when a partition with lag made no progress for the liveness threshold",
+            registry=r,
+        )
+        self.assigned = Gauge(
+            "marsad_stream_assigned_partitions", "Source partitions assigned", registry=r
+        )
+        self.checked = Gauge(
+            "marsad_stream_last_check_timestamp_seconds",
+            "Unix time the stall guard last looked at the partitions",
+            registry=r,
+        )
+        self.rereads = Counter(
+            "marsad_stream_rereads",
+            "Times the stall guard re-read a partition from its stuck commit",
+            registry=r,
+        )
+
+    # -- fed by the stall guard (the worker's event loop) -------------------------------------
+    def observe(self, tp: Any, committed: int | None, high: int | None, now: float) -> None:
+        """One partition of the current look (``now``: Unix time)."""
+        key = _key(tp)
+        with self._lock:
+            progress = check_progress(self._progress.get(key), committed, high, now)
+            if progress is not None:
+                self._look[key] = progress
+
+    def reread(self) -> None:
+        self.rereads.inc()
+
+    def looked(self, now: float) -> None:
+        """The look is complete: partitions not seen in it are no longer assigned."""
+        with self._lock:
+            for key in set(self._progress) - set(self._look):
+                self.lag.remove(*map(str, key))
+                self.committed.remove(*map(str, key))
+                self.last_progress.remove(*map(str, key))
+            self._progress, self._look = self._look, {}
+            for (topic, part), p in self._progress.items():
+                self.lag.labels(topic, str(part)).set(p.lag)
+                self.committed.labels(topic, str(part)).set(p.committed)
+                self.last_progress.labels(topic, str(part)).set(p.since)
+            self.assigned.set(len(self._progress))
+            self.last_check = now
+        self.checked.set(now)
+        self.stalled.set(1 if self.verdict(now)[0] != "ok" else 0)
+
+    # -- read by the HTTP thread -------------------------------------------------------------
+    def idle(self, now: float) -> dict[str, float]:
+        """``topic[partition]`` -> seconds without progress, for stalled partitions."""
+        with self._lock:
+            return {
+                f"{t}[{p}]": round(now - pr.since, 1)
+                for (t, p), pr in sorted(self._progress.items())
+                if is_stalled(pr, now, self.stalled_after)
+            }
+
+    def verdict(self, now: float) -> tuple[str, dict[str, Any]]:
+        """``("ok" | "stalled" | "stale", details)``."""
+        idle = self.idle(now)
+        since = self.last_check if self.last_check is not None else self.started
+        details: dict[str, Any] = {
+            "last_check_age_s": None if self.last_check is None else round(now - since, 1),
+            "assigned": len(self._progress),
+            "lag": sum(p.lag for p in self._progress.values()),
+        }
+        if idle:
+            return "stalled", {**details, "idle_partitions": idle}
+        if now - since > self.stale_after:
+            return "stale", details
+        return "ok", details
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        now = self.clock()
+        status, details = self.verdict(now)
+        self.stalled.set(0 if status == "ok" else 1)
+        return (200 if status == "ok" else 503), {"status": status, **details}
+
+    def render(self) -> bytes:
+        self.health()  # a stale guard shows in marsad_stream_stalled too
+        return generate_latest(self.registry)
+
+
+class HealthServer:
+    """``/metrics`` and ``/healthz`` on ``host:port`` in a daemon thread (port 0 = any free)."""
+
+    def __init__(self, health: StreamHealth, port: int, host: str = "127.0.0.1") -> None:
+        self.stream_health = health
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path.startswith("/metrics"):
+                    self._send(200, outer.stream_health.render(), CONTENT_TYPE_LATEST)
+                elif self.path.startswith("/healthz") or self.path == "/":
+                    status, body = outer.stream_health.health()
+                    self._send(status, json.dumps(body).encode(), "application/json")
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def _send(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="stream-health", daemon=True
+        )
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def feed(health: StreamHealth, positions: Iterable[tuple[Any, int | None, int | None]]) -> None:
+    """Observe a whole look at once (tests; the guard observes as it iterates)."""
+    now = health.clock()
+    for tp, committed, high in positions:
+        health.observe(tp, committed, high, now)
+    health.looked(now)
