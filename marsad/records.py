@@ -232,6 +232,9 @@ class StoredIncident(Incident):
     urls: list[str] = Field(default_factory=list)
     first_seen_at: datetime | None = None
     updated_at: datetime | None = None
+    #: on the last revision of an incident a later report showed to be the same event as
+    #: another: the id of the incident that lives on (this one is closed)
+    merged_into: str | None = None
 
 
 class Alert(_Record):

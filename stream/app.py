@@ -8,13 +8,15 @@ reports), ``stream.merge_step`` and ``stream.merge`` (which incident a report jo
 
 1. ``extract-articles`` reads ``articles`` (raw JSON), extracts incidents, drops
    background ones and tallies, and sends each remaining incident as a candidate to
-   ``incident-candidates`` **keyed by governorate** (``admin1``, or ``UNKNOWN``). Articles
+   ``incident-candidates`` **keyed by country** (of ``admin1``, or ``UNKNOWN``). Articles
    themselves are keyed by article id, which spreads the extraction load; the re-keying is
    what puts every report that may describe the same event on the same partition, hence
    on the same worker and in the same shard of the merge table.
-2. ``merge-candidates`` keeps the open incidents in the ``open-incidents`` table (by id) with
-   a per-governorate index (``governorate-index``: id and event day, capped at
-   ``merge.max_open``), merges the candidate (``stream.merge``), publishes the incident to
+2. ``merge-candidates`` keeps the open incidents in the ``open-incidents`` table (by id), the
+   reports each is built from (``incident-reports``) and a per-country index
+   (``governorate-index``: id and event day, capped at ``merge.max_open``), merges the
+   candidate (``stream.merge_step``: it may join two open incidents, the absorbed one's last
+   revision carrying ``merged_into``), publishes the incident(s) to
    ``incidents``,
    applies the per-incident rules against the ``fired-alerts`` table, and forwards every
    change to ``window-updates`` keyed by ``<rule>|<group>`` with the incident's *event time*
@@ -50,7 +52,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,14 +63,14 @@ from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
 from stream.alerting import incident_alert_ids, incident_alerts
 from stream.health import StreamHealth
-from stream.merge import Candidate, event_time, ids_near
+from stream.merge import Candidate, Held, event_time, ids_near
 from stream.merge_step import (
     MergeOutcome,
     candidates_of,
-    governorate,
     index_entries,
     index_update,
     merge_candidate,
+    partition_key,
 )
 from stream.rules import RuleSet, SurgeRule, WindowRule
 from stream.stall import STALL_CHECK_S, Stall, check_stall, partition_positions
@@ -296,10 +298,12 @@ def create_app(
         schema: Any = faust.Schema(key_serializer="json", value_serializer="json")
         return app.Table(name, default=default, partitions=partitions, schema=schema)
 
-    # Open incidents by id, and per governorate a small index of (id, event day): a new
-    # report loads only the incidents its date could match, and each change writes one
-    # incident to the changelog rather than the governorate's whole list.
+    # Open incidents by id with the reports each is built from, and per partition key (the
+    # country, ``merge_step.partition_key``) a small index of (id, event day): a new report
+    # loads only the incidents its date could match, and each change writes one incident to
+    # the changelog rather than the whole list.
     open_incidents = table("open-incidents")
+    incident_reports = table("incident-reports", default=list)
     gov_index = table("governorate-index", default=list)
     fired = table("fired-alerts")
     window_fired = table("window-fired", default=list)
@@ -323,9 +327,9 @@ def create_app(
                 await out.to_dlq(topics.articles, event, f"extract failed: {exc!r}")
                 continue
             counters.articles += 1
-            for gov, cand in candidates_of(article, extraction):
+            for key, cand in candidates_of(article, extraction):
                 counters.candidates += 1
-                await candidates.send(key=gov.encode(), value=cand.model_dump_json().encode())
+                await candidates.send(key=key.encode(), value=cand.model_dump_json().encode())
 
     @app.agent(candidates, name="merge-candidates")
     async def merge_candidates(stream: Any) -> None:
@@ -343,31 +347,53 @@ def create_app(
 
     async def merge(cand: Candidate) -> None:
         now = datetime.now(UTC)
-        gov = governorate(cand.incident)
-        index = index_entries(gov_index[gov])
+        key = partition_key(cand.incident)
+        index = index_entries(gov_index[key])
         near = [i for i in ids_near(index, cand, rules.merge) if i in open_incidents]
-        held = [StoredIncident.model_validate(open_incidents[i]) for i in near]
+        held = [
+            Held(
+                StoredIncident.model_validate(open_incidents[i]),
+                [Candidate.model_validate(r) for r in incident_reports[i]],
+            )
+            for i in near
+        ]
         outcome = merge_candidate(cand, held, rules.merge, now)
         _log_merge(cand, outcome)
         if not outcome.changed:
             return  # a report we already hold: nothing to publish or alert
-        inc, ts = outcome.incident, event_time(outcome.incident).timestamp()
-        sent = [await out.incident(inc)]
-        sent += [await out.window_update(u, ts) for u in window_updates(window_rules.values(), inc)]
-        ids = incident_alert_ids(rules.incident_rules, inc.id)
-        was = {aid: fired[aid] for aid in ids if aid in fired}
-        to_fire = incident_alerts(rules.incident_rules, inc, was, outcome.changes, now)
-        sent += [await out.alert(alert) for alert, _state in to_fire]
+        sent: list[Any] = []
+        to_fire = []
+        # The surviving incident, then each absorbed twin's last revision (``merged_into``):
+        # its alerts get their last revision and its window counts go to nought.
+        for inc in outcome.published:
+            ts = event_time(inc).timestamp()
+            sent.append(await out.incident(inc))
+            updates_ = window_updates(window_rules.values(), inc)
+            if inc.merged_into:
+                updates_ = [replace(u, value=0) for u in updates_]
+            sent += [await out.window_update(u, ts) for u in updates_]
+            ids = incident_alert_ids(rules.incident_rules, inc.id)
+            was = {aid: fired[aid] for aid in ids if aid in fired}
+            changes = outcome.changes if inc is outcome.incident else []
+            firing = incident_alerts(rules.incident_rules, inc, was, changes, now)
+            sent += [await out.alert(alert) for alert, _state in firing]
+            to_fire += firing
         await asyncio.gather(*sent)
         # Only now record what was done (see ``_Outbox.publish``).
         for alert, state in to_fire:
             fired[alert.id] = state
+        inc = outcome.incident
         open_incidents[inc.id] = inc.model_dump(mode="json")
-        if (new_index := index_update(index, inc, rules.merge)) is not None:
-            gov_index[gov] = new_index.table_value()
-            for old_id in new_index.dropped:
-                if old_id in open_incidents:
-                    del open_incidents[old_id]
+        incident_reports[inc.id] = [r.model_dump(mode="json") for r in outcome.reports]
+        gone = [twin.id for twin in outcome.absorbed]
+        new_index = index_update(index, inc, rules.merge, gone)
+        if new_index is not None:
+            gov_index[key] = new_index.table_value()
+        for old_id in [*gone, *(new_index.dropped if new_index else [])]:
+            if old_id in open_incidents:
+                del open_incidents[old_id]
+            if old_id in incident_reports:
+                del incident_reports[old_id]
 
     @app.agent(updates, name="aggregate-windows")
     async def aggregate_windows(stream: Any) -> None:

@@ -29,27 +29,36 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from marsad.records import Incident, StoredIncident
+from marsad.records import Incident, Location, StoredIncident
 
 __all__ = [
     "Candidate",
+    "Held",
     "MatchDecision",
     "MergeConfig",
     "MergeResult",
+    "as_held",
     "event_time",
     "find_match",
+    "group_incident",
     "ids_near",
     "incident_id",
     "index_entry",
+    "links",
     "merge_into",
     "new_incident",
+    "place_relation",
     "prune_index",
+    "report_key",
+    "same_event",
 ]
 
 
@@ -58,9 +67,24 @@ class MergeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: Event days further apart never merge (a report without a date: its publication day).
     max_days_apart: int = Field(default=2, ge=0)
-    max_km: float = Field(default=30.0, gt=0)
+    #: ... and when both reports give the event's date.
+    max_days_apart_dated: int = Field(default=1, ge=0)
+    #: An area (district, desert, region) contains the places this near its centre.
+    area_km: float = Field(default=60.0, gt=0)
+    #: A city (or subdistrict) contains the places this near its centre.
+    city_km: float = Field(default=12.0, gt=0)
+    #: Two differently named points this near are one place (a village and its outskirts).
+    same_place_km: float = Field(default=3.0, ge=0)
     min_similarity_without_place: float = Field(default=0.35, ge=0, le=1)
+    #: The evidence two reports need to be one event (see ``same_event``).
+    min_evidence: float = Field(default=2.0, ge=0)
+    #: What word overlap (0..1) adds to the evidence.
+    similarity_weight: float = Field(default=3.0, ge=0)
+    #: How far (days) an index entry's day may be from a report's and still be read: a group's
+    #: reports can be days apart, and every report that might pair with it must be compared.
+    index_slack_days: int = Field(default=3, ge=0)
     compatible_event_types: list[tuple[str, str]] = Field(
         default_factory=lambda: [("Battles", "Explosions/Remote violence")]
     )
@@ -68,7 +92,7 @@ class MergeConfig(BaseModel):
     #: not an age: articles partitions are consumed at different speeds (and an archive
     #: replay runs far ahead of wall-clock time), so "N days behind the newest report"
     #: would close incidents whose late reports are still on their way.
-    max_open: int = Field(default=300, ge=1)
+    max_open: int = Field(default=2000, ge=1)
 
 
 class Candidate(BaseModel):
@@ -81,6 +105,7 @@ class Candidate(BaseModel):
     source: str | None = None
     url: str | None = None
     published_at: datetime | None = None
+    title: str | None = None
     incident: Incident
 
 
@@ -188,15 +213,181 @@ def event_time(inc: StoredIncident) -> datetime:
     return datetime.now(UTC)
 
 
-def _actors_compatible(a: Incident, b: Incident) -> str | None:
+# -- places: precision and containment ---------------------------------------------------------
+
+#: Neighbouring governorates (ISO 3166-2): a governorate-level place ("ريف حمص الشرقي") and
+#: a place told in the governorate next to it ("بادية دير الزور") may be one border event.
+_NEIGHBOURS: dict[str, frozenset[str]] = {
+    k: frozenset(v)
+    for k, v in {
+        "SY-DI": {"SY-RD"},
+        "SY-RD": {"SY-DI", "SY-QU", "SY-DR", "SY-SU", "SY-HI"},
+        "SY-DR": {"SY-RD", "SY-QU", "SY-SU"},
+        "SY-SU": {"SY-RD", "SY-DR", "SY-HI"},
+        "SY-QU": {"SY-RD", "SY-DR"},
+        "SY-HI": {"SY-RD", "SY-SU", "SY-HM", "SY-TA", "SY-RA", "SY-DY"},
+        "SY-HM": {"SY-HI", "SY-TA", "SY-LA", "SY-ID", "SY-HL", "SY-RA"},
+        "SY-TA": {"SY-HI", "SY-HM", "SY-LA"},
+        "SY-LA": {"SY-TA", "SY-HM", "SY-ID"},
+        "SY-ID": {"SY-LA", "SY-HM", "SY-HL"},
+        "SY-HL": {"SY-ID", "SY-HM", "SY-RA"},
+        "SY-RA": {"SY-HL", "SY-HM", "SY-HI", "SY-DY", "SY-HA"},
+        "SY-DY": {"SY-RA", "SY-HI", "SY-HA"},
+        "SY-HA": {"SY-RA", "SY-DY"},
+        "IQ-AN": {"IQ-NI", "IQ-SD", "IQ-BG", "IQ-BB", "IQ-KA", "IQ-NA"},
+        "IQ-NI": {"IQ-AN", "IQ-SD", "IQ-KI", "IQ-AR", "IQ-DA"},
+        "IQ-SD": {"IQ-AN", "IQ-NI", "IQ-KI", "IQ-SU", "IQ-DI", "IQ-BG"},
+        "IQ-KI": {"IQ-NI", "IQ-SD", "IQ-AR", "IQ-SU"},
+        "IQ-DI": {"IQ-SD", "IQ-SU", "IQ-BG", "IQ-WA"},
+        "IQ-BG": {"IQ-AN", "IQ-SD", "IQ-DI", "IQ-BB", "IQ-WA"},
+    }.items()
+}
+#: The gazetteer's kinds that name an area, not a point: compared by containment.
+_AREA_RANK = 3
+_GOVERNORATE_RANK = 6
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> dict[str, int]:
+    """Place name (English, as the extractor writes ``name_en``) -> the rank of its kind
+    (``stream.extract.places.KIND_RANK``: 0 a village … 6 a governorate)."""
+    import yaml
+
+    from marsad.vocabulary import DATA_DIR as PLACES_DIR
+    from stream.extract.places import KIND_RANK
+
+    out: dict[str, int] = {}
+    for path in sorted(PLACES_DIR.glob("places*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")).get("places") or []:
+            out.setdefault(str(entry["name_en"]), KIND_RANK.get(str(entry.get("kind")), 3))
+    return out
+
+
+def place_rank(loc: Location) -> int:
+    """How wide a place is: 0-2 a point (village, town, city, subdistrict), 3-5 an area
+    (district, desert, region), 6 a governorate. A place the gazetteer lacks is a point."""
+    if loc.name_en.endswith(" Governorate"):
+        return _GOVERNORATE_RANK
+    return _kinds().get(loc.name_en, 0)
+
+
+PlaceRelation = Literal["same", "same area", "contained", "border", "unplaced", "different"]
+
+
+def place_relation(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[PlaceRelation, str]:
+    """How two reports' places relate: one place, one inside the other, both sides of a
+    governorate line, one report without a place, or two different places."""
+    la, lb = a.location, b.location
+    if la is None or lb is None:
+        return "unplaced", "no place on one side"
+    ra, rb = place_rank(la), place_rank(lb)
+    km = _km(a, b)
+    if _place_names(a) & _place_names(b):
+        return ("same", "same place") if max(ra, rb) < _AREA_RANK else ("same area", "same area")
+    wide, narrow = (la, lb) if ra >= rb else (lb, la)
+    if max(ra, rb) >= _GOVERNORATE_RANK:
+        if wide.admin1 and wide.admin1 == narrow.admin1:
+            return "contained", f"{narrow.name_en} in {wide.name_en}"
+        if wide.admin1 and narrow.admin1 in _NEIGHBOURS.get(wide.admin1, ()):
+            return "border", f"{wide.name_en} borders {narrow.name_en}'s governorate"
+        return "different", "different governorates"
+    if max(ra, rb) >= 1:
+        # a city holds its quarters and outskirts; an area (district, desert) its places
+        radius = cfg.area_km if max(ra, rb) >= _AREA_RANK else cfg.city_km
+        if km is not None and km <= radius:
+            return "contained", f"{narrow.name_en} {km:.0f} km from {wide.name_en}"
+        if km is None and max(ra, rb) >= _AREA_RANK and wide.admin1 == narrow.admin1:
+            return "contained", f"{narrow.name_en} in {wide.admin1}"
+        return "different", "outside the area"
+    if km is not None and km <= cfg.same_place_km:
+        return "same", f"{km:.1f} km apart"
+    return "different", "two different places" + (f" {km:.0f} km apart" if km is not None else "")
+
+
+# -- the pairwise decision ---------------------------------------------------------------------
+
+
+def _day(cand: Candidate) -> tuple[date | None, bool]:
+    """The report's event day and whether the report gave it (else its publication day)."""
+    inc = cand.incident
+    if inc.occurred_on is not None:
+        return inc.occurred_on, True
+    return (cand.published_at.date() if cand.published_at else None), False
+
+
+def _actors(a: Incident, b: Incident) -> tuple[float, str] | None:
+    """Evidence from the sides, or ``None`` when they contradict each other."""
     pa, pb = a.perpetrator, b.perpetrator
     if pa == pb:
-        return f"same perpetrator {pa}"
+        return (1.0, f"same perpetrator {pa}") if pa != "UNKNOWN" else (0.0, "perpetrator unknown")
     if "UNKNOWN" in (pa, pb):
-        return "perpetrator unknown on one side"
+        return 0.0, "perpetrator unknown on one side"
     if pa in b.targets or pb in a.targets:
-        return f"same fight told from both sides ({pa} / {pb})"
+        return 0.5, f"same fight told from both sides ({pa} / {pb})"
     return None
+
+
+_PLACE_WEIGHT: dict[str, float] = {
+    "same": 2.0,
+    "same area": 1.0,
+    "contained": 1.0,
+    "border": 0.5,
+    "unplaced": 0.0,
+}
+
+
+def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | None:
+    """Whether two reports tell one event (symmetric: ``same_event(a, b)`` and
+    ``same_event(b, a)`` agree), with the evidence; ``None`` when they do not.
+
+    Gates first (any failing one keeps the two apart): event days within
+    ``max_days_apart_dated`` when both reports give the date, else ``max_days_apart``; sides
+    that do not contradict; places that are one place, one inside the other or across a
+    governorate line; without a place on one side, wording at least
+    ``min_similarity_without_place`` alike. Then the evidence must add up to ``min_evidence``:
+    the place (a shared point counts most, containment little), the same day, the same
+    known perpetrator, the same event or sub-event type, equal tolls, overlapping words.
+    Event types that differ only lower the score; an unknown perpetrator adds nothing."""
+    ia, ib = a.incident, b.incident
+    reasons: list[str] = []
+    evidence = 0.0
+    (da, ga), (db, gb) = _day(a), _day(b)
+    if da is not None and db is not None:
+        days = abs((da - db).days)
+        if days > (cfg.max_days_apart_dated if ga and gb else cfg.max_days_apart):
+            return None
+        if days == 0:
+            evidence += 0.5
+        reasons.append(f"{days} day(s) apart")
+    actors = _actors(ia, ib)
+    if actors is None:
+        return None
+    evidence += actors[0]
+    reasons.append(actors[1])
+    relation, why = place_relation(ia, ib, cfg)
+    if relation == "different":
+        return None
+    evidence += _PLACE_WEIGHT[relation]
+    reasons.append(why)
+    sim = max(similarity(ia.evidence, ib.evidence), similarity(a.title or "", b.title or ""))
+    if relation == "unplaced" and sim < cfg.min_similarity_without_place:
+        return None
+    if ia.sub_event_type == ib.sub_event_type:
+        evidence += 0.5
+        reasons.append(f"both {ia.sub_event_type}")
+    elif ia.event_type == ib.event_type:
+        evidence += 0.25
+    elif not _event_types_compatible(ia, ib, cfg):
+        evidence -= 0.5
+        reasons.append(f"{ia.event_type} / {ib.event_type}")
+    if ia.killed and ia.killed == ib.killed:
+        evidence += 1.0
+        reasons.append(f"same toll {ia.killed}")
+    evidence += cfg.similarity_weight * sim
+    reasons.append(f"text similarity {sim:.2f}")
+    if evidence < cfg.min_evidence:
+        return None
+    return MatchDecision(incident_id=None, score=round(evidence, 4), reasons=reasons)
 
 
 def _event_types_compatible(a: Incident, b: Incident, cfg: MergeConfig) -> bool:
@@ -206,64 +397,29 @@ def _event_types_compatible(a: Incident, b: Incident, cfg: MergeConfig) -> bool:
     return any(pair == {x, y} for x, y in cfg.compatible_event_types)
 
 
-def score_match(held: StoredIncident, cand: Candidate, cfg: MergeConfig) -> MatchDecision | None:
-    """Return the decision to merge ``cand`` into ``held``, or ``None`` with no match."""
-    inc = cand.incident
-    reasons: list[str] = []
-    held_day = event_day(held, held.first_seen_at)
-    cand_day = event_day(inc, cand.published_at)
-    days = 0
-    if held_day is not None and cand_day is not None:
-        days = abs((held_day - cand_day).days)
-        if days > cfg.max_days_apart:
-            return None
-        reasons.append(f"{days} day(s) apart")
-    if not _event_types_compatible(held, inc, cfg):
-        return None
-    actors = _actors_compatible(held, inc)
-    if actors is None:
-        return None
-    reasons.append(actors)
-    sim = similarity(held.evidence, inc.evidence)
-    names_a, names_b = _place_names(held), _place_names(inc)
-    place = 0.0
-    if names_a and names_b and names_a & names_b:
-        place = 1.0
-        reasons.append("same place")
-    else:
-        km = _km(held, inc)
-        if km is not None and km <= cfg.max_km:
-            place = 0.7
-            reasons.append(f"{km:.0f} km apart")
-        elif names_a and names_b:
-            return None  # two different named places, not near each other (or unknown coords)
-        elif sim < cfg.min_similarity_without_place:
-            return None
-        else:
-            reasons.append("no place on one side; texts alike")
-    reasons.append(f"text similarity {sim:.2f}")
-    score = place - 0.1 * days + sim
-    return MatchDecision(incident_id=held.id, score=round(score, 4), reasons=reasons)
+# -- a group of reports is one incident --------------------------------------------------------
 
 
-def find_match(
-    open_incidents: list[StoredIncident], cand: Candidate, cfg: MergeConfig
-) -> MatchDecision:
-    """Best open incident for ``cand``; ``incident_id=None`` means "a new incident"."""
-    best: MatchDecision | None = None
-    for held in open_incidents:
-        if cand.article_id in held.article_ids:
-            # Same article processed again (redelivery, or an update re-published under
-            # the same id): it can only revise what it already contributed to.
-            decision = score_match(held, cand, cfg)
-            if decision is not None:
-                decision.reasons.insert(0, "article already merged here")
-                decision.score += 10
-        else:
-            decision = score_match(held, cand, cfg)
-        if decision is not None and (best is None or decision.score > best.score):
-            best = decision
-    return best or MatchDecision(incident_id=None, reasons=["no open incident matches"])
+def report_key(cand: Candidate) -> str:
+    """Orders a group's reports whatever order they arrived in: publication time (UTC),
+    then article id and position. The first report names the incident."""
+    ts = cand.published_at
+    when = "~" if ts is None else (ts if ts.tzinfo else ts.replace(tzinfo=UTC)).astimezone(UTC)
+    return (
+        f"{when if isinstance(when, str) else when.isoformat()}|{cand.article_id}|{cand.index:04d}"
+    )
+
+
+def as_report(inc: StoredIncident) -> Candidate:
+    """An open incident stored before its reports were kept, as a report of its own."""
+    return Candidate(
+        article_id=inc.article_ids[0] if inc.article_ids else inc.id,
+        index=0,
+        source=inc.sources[0] if inc.sources else None,
+        url=inc.urls[0] if inc.urls else None,
+        published_at=inc.first_seen_at,
+        incident=Incident.model_validate(inc.model_dump(include=set(Incident.model_fields))),
+    )
 
 
 def incident_id(cand: Candidate) -> str:
@@ -272,93 +428,180 @@ def incident_id(cand: Candidate) -> str:
     return f"inc-{digest[:16]}"
 
 
-def new_incident(cand: Candidate, now: datetime) -> StoredIncident:
-    data: dict[str, Any] = cand.incident.model_dump()
-    first_seen = cand.published_at or now
-    return StoredIncident(
-        **data,
-        id=incident_id(cand),
-        article_ids=[cand.article_id],
-        sources=[cand.source] if cand.source else [],
-        urls=[cand.url] if cand.url else [],
+def _unique(values: Iterable[str | None]) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _toll(c: Candidate) -> int:
+    return c.incident.killed if c.incident.killed is not None else -1
+
+
+def group_incident(
+    reports: Sequence[Candidate],
+    now: datetime,
+    prev: StoredIncident | None = None,
+    extra_article_ids: Iterable[str] = (),
+) -> MergeResult:
+    """The incident a group of reports is, the same whatever order they came in.
+
+    Named by the first report (:func:`report_key`); the highest toll and the report that
+    gave it (its breakdown, qualifier, evidence, types; ties: the earlier report) set the
+    toll, and what that report left unknown comes from the others in report order. ``prev``
+    is the incident as last published under this id: its revision goes up when the toll or
+    a fact changed (``changes``), and a new source alone changes without revising."""
+    rs = sorted(reports, key=report_key)
+    first = rs[0]
+    base = max(rs, key=_toll)
+    inc = base.incident
+    data: dict[str, Any] = inc.model_dump()
+    for field in ("injured", "captured"):
+        values = [getattr(c.incident, field) for c in rs if getattr(c.incident, field) is not None]
+        data[field] = max(values) if values else None
+    injured_from = next((c for c in rs if c.incident.injured == data["injured"]), None)
+    data["injured_qualifier"] = injured_from.incident.injured_qualifier if injured_from else None
+    if inc.perpetrator == "UNKNOWN":
+        data["perpetrator"] = next(
+            (c.incident.perpetrator for c in rs if c.incident.perpetrator != "UNKNOWN"), "UNKNOWN"
+        )
+    data["targets"] = [
+        t for t in _unique(t for c in rs for t in c.incident.targets) if t != data["perpetrator"]
+    ]
+    located = [c.incident.location for c in rs if c.incident.location is not None]
+    if located:
+        loc = min(located, key=lambda loc: (place_rank(loc), loc.lat is None))
+        if loc.lat is None:
+            names = {_norm(loc.name_ar), _norm(loc.name_en)}
+            same = [
+                x
+                for x in located
+                if x.lat is not None and {_norm(x.name_ar), _norm(x.name_en)} & names
+            ]
+            if same:
+                loc = loc.model_copy(update={"lat": same[0].lat, "lon": same[0].lon})
+        data["location"] = loc
+    if data["occurred_on"] is None:
+        data["occurred_on"] = next(
+            (c.incident.occurred_on for c in rs if c.incident.occurred_on), None
+        )
+    if not data.get("summary_en"):
+        data["summary_en"] = next(
+            (c.incident.summary_en for c in rs if c.incident.summary_en), None
+        )
+    data["confidence"] = max(c.incident.confidence for c in rs if _toll(c) == _toll(base))
+    published = [c.published_at for c in rs if c.published_at is not None]
+    merged = StoredIncident(
+        **{**data, "location": data["location"]},
+        id=incident_id(first),
+        article_ids=_unique([*(c.article_id for c in rs), *extra_article_ids]),
+        sources=_unique(c.source for c in rs),
+        urls=_unique(c.url for c in rs),
         revision=1,
-        first_seen_at=first_seen,
+        first_seen_at=min(published) if published else (prev.first_seen_at if prev else now),
         updated_at=now,
     )
+    if prev is None:
+        return MergeResult(incident=merged, revised=False, changed=True, changes=[])
+    changes = _changes(prev, merged)
+    added = set(merged.article_ids) - set(prev.article_ids) or set(merged.sources) - set(
+        prev.sources
+    )
+    revised, changed = bool(changes), bool(changes) or bool(added)
+    merged.revision = prev.revision + 1 if revised else prev.revision
+    if not changed:
+        merged.updated_at = prev.updated_at
+        merged.first_seen_at = prev.first_seen_at
+    return MergeResult(incident=merged, revised=revised, changed=changed, changes=changes)
 
 
-def _higher(new: int | None, old: int | None) -> bool:
-    return new is not None and (old is None or new > old)
+def _changes(old: StoredIncident, new: StoredIncident) -> list[str]:
+    """What a revision changed, in the words alerts show (``killed 30→64``)."""
+    out: list[str] = []
+    for field in ("killed", "injured", "captured"):
+        a, b = getattr(old, field), getattr(new, field)
+        if b is not None and (a is None or b > a):
+            out.append(f"{field} {a if a is not None else '?'}→{b}")
+    if old.perpetrator == "UNKNOWN" and new.perpetrator != "UNKNOWN":
+        out.append(f"perpetrator → {new.perpetrator}")
+    added = [t for t in new.targets if t not in old.targets]
+    if added:
+        out.append(f"targets + {', '.join(added)}")
+    if old.location is None and new.location is not None:
+        out.append(f"place → {new.location.name_en}")
+    elif (
+        old.location is not None
+        and new.location is not None
+        and old.location.lat is None
+        and new.location.lat is not None
+    ):
+        out.append("coordinates added")
+    if old.occurred_on is None and new.occurred_on is not None:
+        out.append(f"date → {new.occurred_on.isoformat()}")
+    return out
 
 
 def merge_into(held: StoredIncident, cand: Candidate, now: datetime) -> MergeResult:
-    """Fold one more report into ``held``.
+    """Fold one more report into ``held`` when its reports are not at hand (the incident
+    counts as one report): :func:`group_incident` of the two."""
+    result = group_incident([as_report(held), cand], now, held, held.article_ids)
+    inc = result.incident
+    inc.article_ids = _unique([*held.article_ids, *inc.article_ids])
+    inc.sources = _unique([*held.sources, *inc.sources])
+    inc.urls = _unique([*held.urls, *inc.urls])
+    return result
 
-    A higher toll revises (and brings its own breakdown, qualifier and evidence); a lower
-    or equal toll only adds the source: tolls never go down. Facts one report left
-    unknown (place, coordinates, date, perpetrator, targets) are filled from another and
-    count as a revision too.
-    """
-    inc = cand.incident
-    merged = held.model_copy(deep=True)
-    changes: list[str] = []
-    for field in ("killed", "injured", "captured"):
-        old, new = getattr(held, field), getattr(inc, field)
-        if _higher(new, old):
-            setattr(merged, field, new)
-            changes.append(f"{field} {old if old is not None else '?'}→{new}")
-            if field == "killed":
-                merged.killed_by_actor = dict(inc.killed_by_actor)
-                merged.killed_qualifier = inc.killed_qualifier
-                merged.evidence = inc.evidence or held.evidence
-                merged.evidence_span = inc.evidence_span
-                merged.confidence = max(held.confidence, inc.confidence)
-                if inc.summary_en:
-                    merged.summary_en = inc.summary_en
-            elif field == "injured":
-                merged.injured_qualifier = inc.injured_qualifier
-    if held.perpetrator == "UNKNOWN" and inc.perpetrator != "UNKNOWN":
-        merged.perpetrator = inc.perpetrator
-        changes.append(f"perpetrator → {inc.perpetrator}")
-    new_targets = [t for t in inc.targets if t not in held.targets and t != merged.perpetrator]
-    if new_targets:
-        merged.targets = [*held.targets, *new_targets]
-        changes.append(f"targets + {', '.join(new_targets)}")
-    if held.location is None and inc.location is not None:
-        merged.location = inc.location
-        changes.append(f"place → {inc.location.name_en}")
-    elif (
-        held.location is not None
-        and inc.location is not None
-        and held.location.lat is None
-        and inc.location.lat is not None
-    ):
-        merged.location = held.location.model_copy(
-            update={"lat": inc.location.lat, "lon": inc.location.lon}
-        )
-        changes.append("coordinates added")
-    if held.occurred_on is None and inc.occurred_on is not None:
-        merged.occurred_on = inc.occurred_on
-        changes.append(f"date → {inc.occurred_on.isoformat()}")
-    if held.summary_en is None and inc.summary_en:
-        merged.summary_en = inc.summary_en
 
-    added_source = False
-    if cand.article_id not in held.article_ids:
-        merged.article_ids = [*held.article_ids, cand.article_id]
-        added_source = True
-    if cand.source and cand.source not in held.sources:
-        merged.sources = [*held.sources, cand.source]
-        added_source = True
-    if cand.url and cand.url not in held.urls:
-        merged.urls = [*held.urls, cand.url]
-    revised = bool(changes)
-    changed = revised or added_source
-    if revised:
-        merged.revision = held.revision + 1
-    if changed:
-        merged.updated_at = now
-    return MergeResult(incident=merged, revised=revised, changed=changed, changes=changes)
+def new_incident(cand: Candidate, now: datetime) -> StoredIncident:
+    """The incident one report starts."""
+    return group_incident([cand], now).incident
+
+
+def links(held: Sequence[Held], cand: Candidate, cfg: MergeConfig) -> list[MatchDecision]:
+    """The open incidents ``cand`` tells the same event as one of the reports of (best
+    first, then by id): every one of them is the candidate's incident, merged."""
+    out: list[MatchDecision] = []
+    for h in held:
+        best: MatchDecision | None = None
+        for report in h.reports:
+            if (report.article_id, report.index) == (cand.article_id, cand.index):
+                best = MatchDecision(
+                    incident_id=h.incident.id, score=100.0, reasons=["article already merged here"]
+                )
+                break
+            d = same_event(report, cand, cfg)
+            if d is not None and (best is None or d.score > best.score):
+                best = MatchDecision(incident_id=h.incident.id, score=d.score, reasons=d.reasons)
+        if best is not None:
+            out.append(best)
+    return sorted(out, key=lambda d: (-d.score, d.incident_id or ""))
+
+
+def find_match(
+    open_incidents: Sequence[StoredIncident | Held], cand: Candidate, cfg: MergeConfig
+) -> MatchDecision:
+    """The open incident ``cand`` matches best; ``incident_id=None`` means "a new incident"."""
+    found = links([as_held(h) for h in open_incidents], cand, cfg)
+    return (
+        found[0] if found else MatchDecision(incident_id=None, reasons=["no open incident matches"])
+    )
+
+
+@dataclass(frozen=True)
+class Held:
+    """An open incident and the reports it was built from."""
+
+    incident: StoredIncident
+    reports: list[Candidate]
+
+
+def as_held(h: StoredIncident | Held) -> Held:
+    """An open incident without its reports (stored before they were kept) is its own report."""
+    if isinstance(h, Held):
+        return h if h.reports else Held(h.incident, [as_report(h.incident)])
+    return Held(h, [as_report(h)])
 
 
 #: One entry of a governorate's index of open incidents: ``(incident id, event day ISO)``.
@@ -379,7 +622,8 @@ def ids_near(index: list[IndexEntry], cand: Candidate, cfg: MergeConfig) -> list
         if (
             day is None
             or iso is None
-            or abs((date.fromisoformat(iso) - day).days) <= cfg.max_days_apart
+            or abs((date.fromisoformat(iso) - day).days)
+            <= cfg.max_days_apart + cfg.index_slack_days
         ):
             out.append(inc_id)
     return out

@@ -29,36 +29,54 @@ from typing import Any
 from marsad.records import Article, Extraction, Incident, StoredIncident
 from stream.merge import (
     Candidate,
+    Held,
     IndexEntry,
     MatchDecision,
     MergeConfig,
-    find_match,
+    as_held,
+    group_incident,
+    ids_near,
+    incident_id,
     index_entry,
-    merge_into,
+    links,
     new_incident,
     prune_index,
+    report_key,
 )
 
 __all__ = [
     "IndexUpdate",
+    "MergeBook",
     "MergeOutcome",
     "candidates_of",
     "governorate",
     "index_entries",
     "index_update",
     "merge_candidate",
+    "partition_key",
 ]
 
 
 def governorate(inc: Incident) -> str:
-    """The incident's governorate (``admin1``), ``UNKNOWN`` without one: the key of
-    ``incident-candidates`` and of the merge tables, since only reports from the same
-    governorate can describe the same event."""
+    """The incident's governorate (``admin1``), ``UNKNOWN`` without one."""
     return (inc.location.admin1 if inc.location else None) or "UNKNOWN"
 
 
+def partition_key(inc: Incident) -> str:
+    """The key of ``incident-candidates`` and of the merge tables: the country of the
+    incident's governorate (``SY`` of ``SY-DY``), ``UNKNOWN`` without one.
+
+    Why the country and not the governorate: an event near a governorate line is told in
+    one governorate by one outlet and in the next by another (the T2 station as "ريف حمص
+    الشرقي" and as "بادية دير الزور"), and reports only merge when they meet on one
+    partition. Every report that might tell one event names a place in the same country,
+    so they always meet; the merge work per candidate stays bounded by the date index."""
+    gov = governorate(inc)
+    return gov.split("-", 1)[0] if gov != "UNKNOWN" else gov
+
+
 def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[str, Candidate]]:
-    """``(governorate, candidate)`` for each incident the article reports, in order.
+    """``(partition key, candidate)`` for each incident the article reports, in order.
 
     Background incidents are skipped: an earlier event the article recalls is never a
     new incident. ``Candidate.index`` is the incident's position in the extraction (the
@@ -72,9 +90,10 @@ def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[st
             source=article.source,
             url=article.url,
             published_at=article.published_at,
+            title=article.title,
             incident=inc,
         )
-        yield governorate(inc), cand
+        yield partition_key(inc), cand
 
 
 def index_entries(stored: Iterable[Sequence[Any]]) -> list[IndexEntry]:
@@ -84,9 +103,9 @@ def index_entries(stored: Iterable[Sequence[Any]]) -> list[IndexEntry]:
 
 @dataclass(frozen=True)
 class MergeOutcome:
-    """What a candidate did: started an incident, or was folded into an open one."""
+    """What a candidate did: started an incident, joined one, or joined several into one."""
 
-    #: The new incident, or the open one with this report folded in.
+    #: The new incident, or the surviving one with this report (and any twins) folded in.
     incident: StoredIncident
     #: Why it joined that incident (or "no open incident matches"), for the log.
     decision: MatchDecision
@@ -94,23 +113,75 @@ class MergeOutcome:
     changed: bool
     #: What a revision changed (``killed 30→64``…); empty for a new incident.
     changes: list[str] = field(default_factory=list)
+    #: The reports the incident is built from (the ``incident-reports`` value).
+    reports: list[Candidate] = field(default_factory=list)
+    #: Open incidents this report showed to be the same event: their last revision, with
+    #: ``merged_into`` the surviving incident's id. Publish them, then forget them.
+    absorbed: list[StoredIncident] = field(default_factory=list)
 
     @property
     def is_new(self) -> bool:
         return self.decision.incident_id is None
 
+    @property
+    def published(self) -> list[StoredIncident]:
+        """What goes to ``incidents``: the incident, then each absorbed twin's last revision."""
+        return [self.incident, *self.absorbed]
+
 
 def merge_candidate(
-    cand: Candidate, held: Sequence[StoredIncident], cfg: MergeConfig, now: datetime
+    cand: Candidate, held: Sequence[StoredIncident | Held], cfg: MergeConfig, now: datetime
 ) -> MergeOutcome:
-    """Match ``cand`` against the open incidents ``held`` (those :func:`stream.merge.ids_near`
-    named) and return the incident it creates or revises."""
-    decision = find_match(list(held), cand, cfg)
-    if decision.incident_id is None:
-        return MergeOutcome(new_incident(cand, now), decision, changed=True)
-    target = next(h for h in held if h.id == decision.incident_id)
-    result = merge_into(target, cand, now)
-    return MergeOutcome(result.incident, decision, changed=result.changed, changes=result.changes)
+    """Join ``cand`` with every open incident ``held`` (those :func:`stream.merge.ids_near`
+    named) one of whose reports tells the same event, and return the incident they are.
+
+    Order-free: an incident is the connected group of reports linked pairwise by
+    :func:`stream.merge.same_event`, named by its first report and tolled by its highest
+    (:func:`stream.merge.group_incident`), so the same reports give the same incidents in any
+    order. When the report links two open incidents, they are one: the one named by the
+    group's first report lives on, the other gets a last revision with ``merged_into``."""
+    opened = [as_held(h) for h in held]
+    found = links(opened, cand, cfg)
+    if not found:
+        inc = new_incident(cand, now)
+        decision = MatchDecision(incident_id=None, reasons=["no open incident matches"])
+        return MergeOutcome(inc, decision, changed=True, reports=[cand])
+    joined = [h for h in opened if any(d.incident_id == h.incident.id for d in found)]
+    reports = [
+        r
+        for h in joined
+        for r in h.reports
+        if (r.article_id, r.index) != (cand.article_id, cand.index)
+    ]
+    reports.append(cand)
+    survivor_id = incident_id(min(reports, key=report_key))
+    prev = next((h.incident for h in joined if h.incident.id == survivor_id), None)
+    legacy = [a for h in joined for a in h.incident.article_ids]
+    result = group_incident(reports, now, prev, legacy)
+    absorbed = [
+        h.incident.model_copy(
+            update={
+                "merged_into": survivor_id,
+                "revision": h.incident.revision + 1,
+                "updated_at": now,
+            }
+        )
+        for h in joined
+        if h.incident.id != survivor_id
+    ]
+    changes = list(result.changes)
+    if absorbed and prev is not None:
+        changes.append("merged " + ", ".join(a.id for a in absorbed))
+    changed = result.changed or bool(absorbed)
+    decision = found[0]
+    return MergeOutcome(
+        result.incident,
+        decision,
+        changed=changed,
+        changes=result.changes,
+        reports=sorted(reports, key=report_key),
+        absorbed=absorbed,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,13 +198,56 @@ class IndexUpdate:
 
 
 def index_update(
-    index: Sequence[IndexEntry], inc: StoredIncident, cfg: MergeConfig
+    index: Sequence[IndexEntry],
+    inc: StoredIncident,
+    cfg: MergeConfig,
+    removed: Sequence[str] = (),
 ) -> IndexUpdate | None:
     """The index with ``inc``'s entry (replacing an older entry of the same id, e.g. once a
-    report fills in the date), capped at ``cfg.max_open``; ``None`` when the entry is
-    already there, so an unchanged index writes nothing to the changelog."""
+    report fills in the date) and without the ``removed`` ids (absorbed twins), capped at
+    ``cfg.max_open``; ``None`` when nothing changes, so an unchanged index writes nothing
+    to the changelog."""
     entry = index_entry(inc)
-    if entry in index:
+    gone = set(removed)
+    if entry in index and not gone & {e[0] for e in index}:
         return None
-    kept, dropped = prune_index([e for e in index if e[0] != inc.id] + [entry], cfg)
+    rest = [e for e in index if e[0] != inc.id and e[0] not in gone]
+    kept, dropped = prune_index([*rest, entry], cfg)
     return IndexUpdate(entries=kept, dropped=dropped)
+
+
+class MergeBook:
+    """The merge agent's three tables as dicts: what ``marsad eval-merge --in-process`` and
+    the tests run, the same reads, decisions and writes as ``stream.app``'s agent."""
+
+    def __init__(self, cfg: MergeConfig) -> None:
+        self.cfg = cfg
+        self.incidents: dict[str, StoredIncident] = {}
+        self.reports: dict[str, list[Candidate]] = {}
+        self.index: dict[str, list[IndexEntry]] = {}
+
+    def held(self, key: str, cand: Candidate) -> list[Held]:
+        index = self.index.get(key, [])
+        near = [i for i in ids_near(index, cand, self.cfg) if i in self.incidents]
+        return [Held(self.incidents[i], self.reports.get(i, [])) for i in near]
+
+    def add(self, key: str, cand: Candidate, now: datetime) -> MergeOutcome:
+        outcome = merge_candidate(cand, self.held(key, cand), self.cfg, now)
+        if outcome.changed:
+            self.store(key, outcome)
+        return outcome
+
+    def store(self, key: str, outcome: MergeOutcome) -> None:
+        inc = outcome.incident
+        self.incidents[inc.id] = inc
+        self.reports[inc.id] = outcome.reports
+        gone = [a.id for a in outcome.absorbed]
+        for old in gone:
+            self.incidents.pop(old, None)
+            self.reports.pop(old, None)
+        up = index_update(self.index.get(key, []), inc, self.cfg, gone)
+        if up is not None:
+            self.index[key] = up.entries
+            for old in up.dropped:
+                self.incidents.pop(old, None)
+                self.reports.pop(old, None)
