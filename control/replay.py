@@ -1,28 +1,40 @@
 """`marsad replay ARTICLES.jsonl`: back-test the rules on an archive through the real pipeline.
 
-Publishes the articles to ``articles``, runs the stream processor and the notifier as child
-processes until everything published has been processed, writes every alert revision the
-run produced as JSON Lines, and exits. This is how a user back-tests rules on an archive
-and how outside checks drive the pipeline end to end.
+Publishes the articles, runs the stream processor and the notifier as child processes until
+everything published has been processed, writes every alert revision the run produced as
+JSON Lines, and exits. This is how a user back-tests rules on an archive and how outside
+checks drive the pipeline end to end.
 
-Isolation, and why a fresh app id per run: the run's stream app is
-``marsad-replay-<time>-<random>``. Its consumer group is positioned at the *current end* of
-``articles`` before publishing, so it processes exactly this archive (not what earlier
-runs or live feeds left in the topic); its tables and internal topics start empty, so a
-back-test never inherits merge or "already fired" state from the live service or an
-earlier run; and its alerts carry the ``marsad-app`` header, so they can be picked out of
-the shared ``alerts`` topic. The run's internal topics and groups are deleted afterwards
-(``--keep-state`` keeps them for inspection).
+Isolation: a replay never writes to, nor is read from, the live pipeline's topics. Each run
+has a namespace of its own, ``<MARSAD_TOPIC_PREFIX>replay-<run id>.`` (a
+:class:`marsad.topics.Topics` prefix), holding its ``articles``, ``incident-candidates``,
+``incidents``, ``alerts``, their dead-letter topics, the stream app's internal topics and
+both consumer groups (``…marsad-stream``, ``…marsad-alerts``). The children get it as
+``MARSAD_TOPIC_PREFIX``, so a live ``marsad stream`` never sees a 2019 article and a live
+notifier never posts a replayed alert. The notifier child also has a ``MARSAD_HOME`` of its
+own under the run directory (``$MARSAD_HOME/replay/<namespace>/home``): its delivery ledger
+(and console JSONL) are the run's, so a back-test neither marks live alerts delivered nor is
+skipped because of them. Fresh namespace, fresh state: a back-test never inherits merge or
+"already fired" state from the live service or an earlier run.
+
+Every replayed record is an ``articles`` record as the contract has it: ``feed_url``
+(``replay:<file name>`` unless the line has one) and ``fetched_at`` (the replay's start
+unless the line has one) are filled in, and the Kafka header ``marsad-replay`` names the
+run. Afterwards the namespace's topics and groups are deleted (``--keep-state`` keeps them
+for inspection); what went to the run's ``articles.dlq`` is copied to the run directory
+first, and the logs stay there.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,11 +46,25 @@ from marsad.topics import Topics
 
 log = logging.getLogger(__name__)
 
+#: Kafka header naming the replay run on every record it publishes.
+RUN_HEADER = "marsad-replay"
 
-def _read_lines(path: str) -> list[tuple[str | None, bytes]]:
+
+def replay_topics(live_prefix: str, run_id: str) -> Topics:
+    """The namespace of one replay run, nested in the live one: ``<prefix>replay-<run id>.``."""
+    return Topics(f"{live_prefix}replay-{run_id}.")
+
+
+def _read_lines(path: str, fetched_at: datetime | None = None) -> list[tuple[str | None, bytes]]:
     """``(key, raw value)`` per non-blank line. Lines that are not JSON objects are still
     published (keyed by nothing): the stream sends them to ``articles.dlq``, as it would in
-    production, so a back-test sees the same failure handling."""
+    production, so a back-test sees the same failure handling.
+
+    An article gets what the contract's ``articles`` topic carries besides the input shape:
+    ``feed_url`` (``replay:<file name>``) and ``fetched_at`` (``fetched_at``, default now),
+    unless the line has them."""
+    feed_url = f"replay:{'stdin' if path == '-' else Path(path).name}"
+    fetched = (fetched_at or datetime.now(UTC)).isoformat()
     stream: IO[str] = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
     out: list[tuple[str | None, bytes]] = []
     try:
@@ -52,6 +78,10 @@ def _read_lines(path: str) -> list[tuple[str | None, bytes]]:
                 if isinstance(data, dict) and data.get("id") is not None:
                     key = str(data["id"])
                     data.setdefault("schema", 1)
+                    if not data.get("feed_url"):
+                        data["feed_url"] = feed_url
+                    if not data.get("fetched_at"):
+                        data["fetched_at"] = fetched
                     line = json.dumps(data, ensure_ascii=False)
             except json.JSONDecodeError:
                 log.warning("line %d is not JSON; published as is (it will go to the DLQ)", n)
@@ -62,7 +92,12 @@ def _read_lines(path: str) -> list[tuple[str | None, bytes]]:
     return out
 
 
-def _publish(bootstrap: str, topic: str, lines: list[tuple[str | None, bytes]]) -> None:
+def _publish(
+    bootstrap: str,
+    topic: str,
+    lines: list[tuple[str | None, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
     from kafka import KafkaProducer
 
     producer = KafkaProducer(
@@ -70,28 +105,46 @@ def _publish(bootstrap: str, topic: str, lines: list[tuple[str | None, bytes]]) 
     )
     try:
         for key, value in lines:
-            producer.send(topic, key=key.encode() if key else None, value=value)
+            producer.send(
+                topic, key=key.encode() if key else None, value=value, headers=headers or []
+            )
         producer.flush(timeout=120)
     finally:
         producer.close(timeout=30)
 
 
-def _cleanup(bootstrap: str, app_id: str, groups: list[str]) -> None:
-    """Delete the run's internal topics (named ``<app id>-…``) and consumer groups."""
+def _cleanup(bootstrap: str, prefix: str, groups: list[str], grace_s: float = 30.0) -> None:
+    """Delete the run's topics (every topic named ``<prefix>…``: its namespace, the stream
+    app's internal topics and changelogs) and its consumer groups.
+
+    A group still holding a member (a child that was killed, not stopped) cannot be deleted
+    until the broker expires the member's session: that is retried for ``grace_s``."""
     from kafka.admin import KafkaAdminClient
 
+    if not prefix:
+        raise ValueError("refusing to clean up the un-prefixed (live) namespace")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="marsad-replay")
     try:
-        mine = [t for t in admin.list_topics() if t.startswith(f"{app_id}-")]
+        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
         if mine:
             admin.delete_topics(mine)
-        try:
-            admin.delete_groups(groups)
-        except Exception as exc:  # a group that never committed does not exist
-            log.debug("deleting groups %s: %r", groups, exc)
-        log.info("removed %d internal topic(s) of %s", len(mine), app_id)
+        left = list(groups)
+        deadline = time.monotonic() + grace_s
+        while left:
+            # {group: "OK" | error class name}; a group that never committed does not exist.
+            answers: dict[str, str] = admin.delete_groups(left)
+            left = [g for g, res in answers.items() if res == "NonEmptyGroupError"]
+            for group, res in answers.items():
+                if res not in ("OK", "GroupIdNotFoundError", "NonEmptyGroupError"):
+                    log.warning("could not delete group %s: %s", group, res)
+            if left and time.monotonic() > deadline:
+                log.warning("groups %s still have members; left behind", left)
+                break
+            if left:
+                time.sleep(1.0)
+        log.info("removed %d topic(s) and the groups of %s", len(mine), prefix)
     except Exception as exc:
-        log.warning("could not clean up %s: %r", app_id, exc)
+        log.warning("could not clean up %s: %r", prefix, exc)
     finally:
         admin.close()
 
@@ -137,6 +190,11 @@ class StreamRun:
     the output topics end now, :meth:`start` the workers as child processes, wait until they
     are all in the group and until everything published has been processed, read back what
     this run produced, :meth:`stop`. :func:`run_through_stream` does them in order.
+
+    The children run in ``topics``' namespace (``MARSAD_TOPIC_PREFIX`` is set to its prefix,
+    whatever this process's environment says); the notifier with ``MARSAD_HOME`` = ``home``
+    when given (its own ledger). What is published carries the header ``marsad-replay`` =
+    ``run_id`` (default: the app id).
     """
 
     bootstrap: str
@@ -148,6 +206,10 @@ class StreamRun:
     extractor: str | None = None
     #: run the notifier too, in this consumer group
     notify_group: str | None = None
+    #: the notifier's MARSAD_HOME (its ledger and console JSONL); None: this process's
+    home: Path | None = None
+    #: the value of the ``marsad-replay`` header on what is published (default: the app id)
+    run_id: str | None = None
     procs: list[WorkerProcess] = field(default_factory=list)
     notifier: ServiceProcess | None = None
     #: per read-back topic: its end offsets when the run was positioned
@@ -176,8 +238,14 @@ class StreamRun:
             if self.notify_group is not None:
                 probe.start_group_at_end(self.notify_group, [self.topics.alerts])
 
+    @property
+    def headers(self) -> list[tuple[str, bytes]]:
+        """The Kafka headers of every record this run publishes."""
+        return [(RUN_HEADER, (self.run_id or self.app_id).encode())]
+
     def start(self) -> None:
         """The stream workers (and the notifier) as child processes, logs in ``run_dir``."""
+        namespace = {"MARSAD_TOPIC_PREFIX": self.topics.prefix}
         self.procs = [
             WorkerProcess(
                 self.bootstrap,
@@ -185,12 +253,16 @@ class StreamRun:
                 self.run_dir / f"stream-{i}.log",
                 rules=self.rules,
                 extractor=self.extractor,
+                env=namespace,
             ).start()
             for i in range(self.workers)
         ]
         if self.notify_group is not None:
             args = ["alerts", "--bootstrap", self.bootstrap, "--group", self.notify_group]
-            self.notifier = ServiceProcess("notifier", args, self.run_dir / "alerts.log")
+            env = {**os.environ, **namespace}
+            if self.home is not None:
+                env["MARSAD_HOME"] = str(self.home)
+            self.notifier = ServiceProcess("notifier", args, self.run_dir / "alerts.log", env)
             self.notifier.start()
 
     def wait_ready(self, timeout: float) -> None:
@@ -232,8 +304,9 @@ def run_through_stream(
     ready_timeout: float = 300.0,
     publish_when_ready: bool = False,
 ) -> ReadBack:
-    """Publish ``lines`` to ``articles``, run ``run``'s workers until all is processed, and
-    read back its alerts and dead letters. ``run`` must be positioned; the caller stops it.
+    """Publish ``lines`` to ``run.topics.articles``, run ``run``'s workers until all is
+    processed, and read back its alerts and dead letters. ``run`` must be positioned; the
+    caller stops it.
 
     By default the articles are published first and the workers started after them (what
     ``marsad replay`` does); ``publish_when_ready`` waits for the workers to be in the group
@@ -242,13 +315,13 @@ def run_through_stream(
     """
     if not publish_when_ready:
         published_at = time.monotonic()
-        _publish(run.bootstrap, run.topics.articles, lines)
+        _publish(run.bootstrap, run.topics.articles, lines, run.headers)
         published_s = time.monotonic() - published_at
     run.start()
     run.wait_ready(min(timeout, ready_timeout))
     if publish_when_ready:
         published_at = time.monotonic()
-        _publish(run.bootstrap, run.topics.articles, lines)
+        _publish(run.bootstrap, run.topics.articles, lines, run.headers)
         published_s = time.monotonic() - published_at
     run.wait_processed(timeout)
     drained_at = time.monotonic()
@@ -273,7 +346,7 @@ def run_through_stream(
 @click.option("--workers", type=click.IntRange(1, 8), default=1, show_default=True)
 @click.option("--notify/--no-notify", default=True, help="run the notifier too (default: yes)")
 @click.option("--timeout", type=float, default=1800.0, show_default=True, help="seconds")
-@click.option("--keep-state", is_flag=True, help="keep the run's internal topics and groups")
+@click.option("--keep-state", is_flag=True, help="keep the run's topics and consumer groups")
 @click.option("--keep-broker", is_flag=True, help="leave a local broker this command started")
 def replay_cmd(
     articles: str,
@@ -302,12 +375,12 @@ def replay_cmd(
     local = None if settings.kafka_bootstrap else LocalBroker.from_settings(settings)
     started_broker = local is not None and not local.is_running()
     bootstrap = kafka_address(settings)
-    topics = settings.topics
-    ensure_topics(bootstrap, settings.partitions, topics)
+    run_id = f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
+    topics = replay_topics(settings.topic_prefix, run_id)  # never the live namespace
 
-    app_id = f"marsad-replay-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
-    notify_group = f"{app_id}-alerts"
-    run_dir = settings.home / "replay" / app_id
+    app_id = topics.stream_app_id
+    notify_group = topics.alerts_group
+    run_dir = settings.home / "replay" / topics.prefix.rstrip(".")
     run_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     run = StreamRun(
@@ -319,13 +392,17 @@ def replay_cmd(
         rules=rules_file,
         extractor=extractor,
         notify_group=notify_group if notify else None,
+        home=run_dir / "home",
+        run_id=topics.prefix.rstrip("."),
     )
-    run.position()
-    click.echo(
-        f"replay {app_id}: {len(lines)} article(s) -> {bootstrap}; logs in {run_dir}", err=True
-    )
-
     try:
+        ensure_topics(bootstrap, settings.partitions, topics)
+        run.position()
+        click.echo(
+            f"replay {app_id}: {len(lines)} article(s) -> {bootstrap}; namespace {topics.prefix};"
+            f" logs in {run_dir}",
+            err=True,
+        )
         try:
             got = run_through_stream(run, lines, timeout)
         except RuntimeError as exc:
@@ -333,17 +410,19 @@ def replay_cmd(
         elapsed = got.drained_at - t0
         alerts = got.alerts
         _write_alerts(alerts, alerts_out)
+        dead_file = run_dir / "articles.dlq.jsonl"
+        _write_alerts([v for _k, v in got.dead], str(dead_file))
         click.echo(
             f"replay {app_id}: {len(lines)} article(s) in {elapsed:.1f} s "
             f"({len(lines) / max(elapsed, 1e-9):.1f}/s), {len(alerts)} alert revision(s) "
             f"({len({a['id'] for a in alerts})} alert(s)), {len(got.dead)} to "
-            f"{dlq(topics.articles)}",
+            f"{dlq(Topics().articles)} (copied to {dead_file})",
             err=True,
         )
     finally:
         run.stop()
         if not keep_state:
-            _cleanup(bootstrap, app_id, [app_id, notify_group])
+            _cleanup(bootstrap, topics.prefix, [app_id, notify_group])
         if started_broker and not keep_broker and local is not None:
             local.stop()
             log.info("local broker stopped")

@@ -26,7 +26,8 @@ from tests.drills.harness import MARSAD, PARTITIONS, REPO, new_prefix, rss_mb, w
 from tests.drills.reports import first_report, follow_up, story
 from tests.support.slack_server import DEFAULT_TOKEN, SlackServer
 
-APP_LINE = re.compile(r"replay (marsad-replay-[\w-]+): (\d+) article")
+#: replay's first line: "replay <app id>: <n> article(s) -> <bootstrap>; namespace <prefix>;"
+APP_LINE = re.compile(r"replay (\S+): (\d+) article\(s\) -> \S+; namespace (\S+);")
 #: replay's summary: "<n> article(s) in <s> s (<rate>/s)" — publish to every consumer drained.
 DONE_LINE = re.compile(r"article\(s\) in ([\d.]+) s \(([\d.]+)/s\)")
 
@@ -171,6 +172,7 @@ def run_burst(
                 start_new_session=True,
             )
             app_id: str | None = None
+            articles = f"{prefix}articles"
             drained_at: float | None = None
             probe: GroupProbe | None = None
             try:
@@ -191,12 +193,11 @@ def run_burst(
                         found = APP_LINE.search(log_path.read_text(errors="replace"))
                         if found:
                             app_id = found.group(1)
+                            articles = f"{found.group(3)}articles"  # the run's own namespace
                             probe = GroupProbe(bootstrap)
                     if probe is not None and app_id is not None:
                         try:
-                            lag = probe.lag(app_id, [f"{prefix}articles"]).get(
-                                f"{prefix}articles", 0
-                            )
+                            lag = probe.lag(app_id, [articles]).get(articles, 0)
                             lag_samples.append((round(time.monotonic() - started, 1), lag))
                             if lag == 0 and drained_at is None and len(lag_samples) > 1:
                                 drained_at = time.monotonic()
