@@ -27,7 +27,8 @@ class UnresolvableHost(BlockedURL):
 
 
 class FetchError(IngestError):
-    """A fetch failed; ``outcome`` is the metric label (timeout, too_large, network_error…)."""
+    """A fetch failed; ``outcome`` is the metric label (timeout, too_large, network_error,
+    unsupported_encoding, decode_error…)."""
 
     def __init__(self, outcome: str, message: str) -> None:
         super().__init__(message)

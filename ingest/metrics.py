@@ -23,8 +23,8 @@ class IngestMetrics:
         self.fetches = Counter(
             "marsad_ingest_fetches",
             "Feed fetches by outcome (ok, not_modified, unchanged, http_error, timeout, "
-            "blocked, dns_error, too_large, too_many_redirects, parse_error, throttled, "
-            "network_error, internal_error)",
+            "blocked, dns_error, too_large, too_many_redirects, unsupported_encoding, "
+            "decode_error, parse_error, throttled, network_error, internal_error)",
             ["outcome"],
             registry=r,
         )

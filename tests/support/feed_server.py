@@ -20,6 +20,12 @@ redirect_private   302 to the cloud metadata address (``redirect_to`` to change)
 slow               waits ``delay`` seconds before answering
 too_large          streams ``too_large_bytes`` of XML without Content-Length
 status             answers ``status`` (e.g. 429) with ``Retry-After: retry_after``
+bomb               a compression bomb: ``bomb_bytes`` (default 1 GiB) of XML whitespace sent
+                   as about 1 MB of ``encoding`` (gzip, default; deflate; deflate_raw), with
+                   an honest ``Content-Length``; ``trickle=N`` sends it N bytes at a time,
+                   ``trickle_delay`` seconds apart (so many bombs inflate side by side)
+encoded            the feed as usual, sent with ``Content-Encoding: encoding`` (gzip,
+                   x-gzip, deflate, deflate_raw, gzip_members; br sends unreadable bytes)
 =================  ==========================================================================
 
 ``add_feed(..., validators=False)`` serves a feed without ETag/Last-Modified (never a 304).
@@ -34,9 +40,11 @@ import argparse
 import hashlib
 import random
 import signal
+import struct
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -190,6 +198,58 @@ HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>الصفحة الرئيسية</title></head><body>"
     "<h1>مرحباً</h1><p>هذه صفحة وليست موجز أخبار.</p></body></html>"
 ).encode()
+
+
+_BOMBS: dict[tuple[int, str], bytes] = {}
+_BOMB_LOCK = threading.Lock()
+_BOMB_HEAD = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>bomb</title>'
+
+
+def compression_bomb(decoded_bytes: int = 1 << 30, encoding: str = "gzip") -> bytes:
+    """About ``decoded_bytes / 1000`` of gzip/deflate that inflate to ``decoded_bytes`` of an
+    unfinished RSS document padded with spaces; built in well under a second (one 1 MiB block
+    compressed once after a full flush is byte-identical each time, so it is repeated)."""
+    key = (decoded_bytes, encoding)
+    with _BOMB_LOCK:
+        if key in _BOMBS:
+            return _BOMBS[key]
+        block = b" " * (1 << 20)
+        c = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        head = c.compress(_BOMB_HEAD) + c.flush(zlib.Z_FULL_FLUSH)
+        segment = c.compress(block) + c.flush(zlib.Z_FULL_FLUSH)
+        count = max(1, decoded_bytes // len(block))
+        crc, adler = zlib.crc32(_BOMB_HEAD), zlib.adler32(_BOMB_HEAD)
+        for _ in range(count):
+            crc, adler = zlib.crc32(block, crc), zlib.adler32(block, adler)
+        stream = head + segment * count + b"\x03\x00"  # + a final empty fixed-Huffman block
+        size = len(_BOMB_HEAD) + count * len(block)
+        if encoding == "gzip":
+            body = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + stream
+            body += struct.pack("<II", crc, size & 0xFFFFFFFF)
+        elif encoding == "deflate":
+            body = b"\x78\xda" + stream + struct.pack(">I", adler)
+        elif encoding == "deflate_raw":
+            body = stream
+        else:
+            raise ValueError(f"unknown bomb encoding {encoding!r}")
+        _BOMBS[key] = body
+        return body
+
+
+def encode_body(body: bytes, encoding: str) -> tuple[bytes, str]:
+    """``body`` compressed as ``encoding``, and the Content-Encoding header to send."""
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.compress(body, wbits=31), encoding
+    if encoding == "gzip_members":  # two gzip members, one after the other (RFC 1952 2.2)
+        half = len(body) // 2
+        return zlib.compress(body[:half], wbits=31) + zlib.compress(body[half:], wbits=31), "gzip"
+    if encoding == "deflate":
+        return zlib.compress(body), "deflate"
+    if encoding == "deflate_raw":
+        return zlib.compress(body, wbits=-zlib.MAX_WBITS), "deflate"
+    if encoding == "br":
+        return b"\x8b\x02\x80" + body, "br"  # not real brotli: it must never be decoded
+    raise ValueError(f"unknown encoding {encoding!r}")
 
 
 # ---------------------------------------------------------------------------- server state
@@ -430,6 +490,34 @@ def _make_handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(float(p.get("delay", 5)))  # the fault itself: a slow server
                 body, etag = server.document(feed)
                 self._send(200, body, {"Content-Type": "application/rss+xml", "ETag": etag})
+            elif fault == "bomb":
+                body = compression_bomb(
+                    int(p.get("bomb_bytes", 1 << 30)), str(p.get("encoding", "gzip"))
+                )
+                wire = "gzip" if p.get("encoding", "gzip") == "gzip" else "deflate"
+                headers = {"Content-Type": "application/rss+xml", "Content-Encoding": wire}
+                step = int(p.get("trickle", 0))
+                try:
+                    if not step:
+                        self._send(200, body, headers)
+                        return
+                    self.send_response(200)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for start in range(0, len(body), step):
+                        self.wfile.write(body[start : start + step])
+                        self.wfile.flush()
+                        time.sleep(float(p.get("trickle_delay", 0.02)))
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+            elif fault == "encoded":
+                with server._lock:
+                    plain, etag = server.document(feed)
+                body, coding = encode_body(plain, str(p.get("encoding", "gzip")))
+                ctype = "application/rss+xml; charset=utf-8"
+                self._send(200, body, {"Content-Type": ctype, "Content-Encoding": coding})
             elif fault == "too_large":
                 total = int(p.get("too_large_bytes", 20_000_000))
                 self.send_response(200)

@@ -4,9 +4,9 @@ from typing import Any
 import pytest
 
 from ingest.errors import FetchError, UnresolvableHost
-from ingest.fetch import Fetcher, FetchLimits, parse_max_age, parse_retry_after
+from ingest.fetch import BoundedInflater, Fetcher, FetchLimits, parse_max_age, parse_retry_after
 from ingest.guard import Guard
-from tests.support.feed_server import FeedServer
+from tests.support.feed_server import FeedServer, compression_bomb
 
 LOCAL = Guard(("127.0.0.1",))
 
@@ -178,3 +178,45 @@ def test_unresolvable_host_is_a_dns_error_not_a_refusal() -> None:
     with pytest.raises(FetchError) as info:
         fetch("https://feeds.example/rss", guard=Guard((), nxdomain))
     assert info.value.outcome == "dns_error"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "x-gzip", "deflate", "deflate_raw", "gzip_members"])
+def test_compressed_bodies_decoded(feed_server: FeedServer, encoding: str) -> None:
+    url = feed_server.add_feed("z", items=5, fault="encoded", encoding=encoding)
+    plain, _ = feed_server.document(feed_server._feeds["z"])
+    result = fetch(url)
+    assert result.status == 200 and result.body == plain and len(plain) > 1000
+
+
+def test_unrequested_encoding_refused(feed_server: FeedServer) -> None:
+    url = feed_server.add_feed("br", items=2, fault="encoded", encoding="br")
+    with pytest.raises(FetchError) as info:
+        fetch(url)
+    assert info.value.outcome == "unsupported_encoding" and "'br'" in str(info.value)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "deflate_raw"])
+def test_compression_bomb_stops_at_the_decoded_cap(feed_server: FeedServer, encoding: str) -> None:
+    url = feed_server.add_feed("bomb", fault="bomb", encoding=encoding, bomb_bytes=200 << 20)
+    with pytest.raises(FetchError) as info:
+        fetch(url, limits=FetchLimits(max_bytes=1 << 20))
+    assert info.value.outcome == "too_large" and "decoded body" in str(info.value)
+
+
+def test_bounded_inflater_output_slices_never_exceed_the_bound() -> None:
+    bomb = compression_bomb(64 << 20, "gzip")
+    inflater = BoundedInflater("gzip", slice_size=4096)
+    total = 0
+    for start in range(0, len(bomb), 65536):  # one "network read" inflates to ~64 MB
+        for piece in inflater.feed(bomb[start : start + 65536]):
+            assert len(piece) <= 4096
+            total += len(piece)
+    total += sum(len(p) for p in inflater.finish())
+    assert total > 64 << 20  # every byte came out, 4 KiB at a time
+
+
+def test_corrupt_gzip_is_a_decode_error() -> None:
+    inflater = BoundedInflater("gzip")
+    with pytest.raises(FetchError) as info:
+        list(inflater.feed(b"\x1f\x8b\x08\x00garbage that is not deflate at all"))
+    assert info.value.outcome == "decode_error"
