@@ -147,9 +147,21 @@ def _delete_namespace(bootstrap: str, prefix: str) -> None:
         admin.close()
 
 
+def live_incidents(incidents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every revision of the incidents that were not absorbed: an incident whose last
+    revision says ``merged_into`` lives on in its twin, which holds its reports."""
+    last: dict[str, dict[str, Any]] = {}
+    for inc in incidents:
+        key = str(inc["id"])
+        if key not in last or int(inc.get("revision") or 0) >= int(last[key].get("revision") or 0):
+            last[key] = inc
+    gone = {key for key, inc in last.items() if inc.get("merged_into")}
+    return [inc for inc in incidents if str(inc["id"]) not in gone]
+
+
 def evaluate(reports: Sequence[Report], incidents: Sequence[dict[str, Any]]) -> MergeScores:
     gold = {r.id: r.event for r in reports}
-    return score(gold, report_incidents(incidents))
+    return score(gold, report_incidents(live_incidents(incidents)))
 
 
 def _pairs(label: str, pairs: Sequence[tuple[str, str]], show: bool) -> str:

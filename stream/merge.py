@@ -80,6 +80,8 @@ class MergeConfig(BaseModel):
     min_similarity_without_place: float = Field(default=0.35, ge=0, le=1)
     #: The evidence two reports need to be one event (see ``same_event``).
     min_evidence: float = Field(default=2.0, ge=0)
+    #: The part of it that is not place and day (actors, types, toll, words).
+    min_corroboration: float = Field(default=0.5, ge=0)
     #: What word overlap (0..1) adds to the evidence.
     similarity_weight: float = Field(default=3.0, ge=0)
     #: How far (days) an index entry's day may be from a report's and still be read: a group's
@@ -351,11 +353,13 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
     ia, ib = a.incident, b.incident
     reasons: list[str] = []
     evidence = 0.0
+    days_apart: int | None = None
     (da, ga), (db, gb) = _day(a), _day(b)
     if da is not None and db is not None:
         days = abs((da - db).days)
         if days > (cfg.max_days_apart_dated if ga and gb else cfg.max_days_apart):
             return None
+        days_apart = days
         if days == 0:
             evidence += 0.5
         reasons.append(f"{days} day(s) apart")
@@ -385,7 +389,9 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
         reasons.append(f"same toll {ia.killed}")
     evidence += cfg.similarity_weight * sim
     reasons.append(f"text similarity {sim:.2f}")
-    if evidence < cfg.min_evidence:
+    # Place and day alone are not an event: two attacks in one town on one day are common.
+    corroboration = evidence - _PLACE_WEIGHT[relation] - (0.5 if days_apart == 0 else 0.0)
+    if evidence < cfg.min_evidence or corroboration < cfg.min_corroboration:
         return None
     return MatchDecision(incident_id=None, score=round(evidence, 4), reasons=reasons)
 

@@ -172,7 +172,13 @@ def merge_candidate(
     changes = list(result.changes)
     if absorbed and prev is not None:
         changes.append("merged " + ", ".join(a.id for a in absorbed))
-    changed = result.changed or bool(absorbed)
+    # A new report changes the group even when it adds no toll, fact or source (a second
+    # incident read in an article already held): it must be stored, or a later report that
+    # only it links to would start an incident of its own.
+    known = any(
+        (r.article_id, r.index) == (cand.article_id, cand.index) for h in joined for r in h.reports
+    )
+    changed = result.changed or bool(absorbed) or not known
     decision = found[0]
     return MergeOutcome(
         result.incident,
