@@ -24,6 +24,7 @@ from ingest.metrics import HealthServer, IngestMetrics
 from ingest.poller import FeedOutcome, Poller
 from ingest.publish import KafkaPublisher, Publisher
 from ingest.state import StateStore
+from ingest.websub import WebSub, WebSubConfig, parse_listen
 from marsad.commands import (
     Command,
     bootstrap_option,
@@ -62,14 +63,16 @@ async def _run(
     metrics_host: str,
     limits: FetchLimits,
     concurrency: int,
+    websub: WebSubConfig | None = None,
 ) -> list[FeedOutcome]:
     metrics = IngestMetrics()
     health = HealthServer(metrics, metrics_port, metrics_host).start() if metrics_port else None
     if health:
         log.info("metrics and health on http://%s:%d/metrics, /healthz", metrics_host, health.port)
     poller = Poller(
-        config, publisher, state, metrics=metrics, limits=limits, concurrency=concurrency
-    )
+        config, publisher, state, metrics=metrics, limits=limits, concurrency=concurrency,
+        websub=WebSub(websub) if websub is not None and not once else None,
+    )  # fmt: skip
     try:
         if once:
             return await poller.run_once()
@@ -81,6 +84,23 @@ async def _run(
         await poller.aclose()
         if health:
             health.stop()
+
+
+def _websub_config(
+    settings: Settings, listen: str | None, public_url: str | None
+) -> WebSubConfig | None:
+    """Push delivery's settings, the options overriding the environment; None when off."""
+    updates = {}
+    if listen is not None:
+        updates["websub_listen"] = listen
+    if public_url is not None:
+        updates["websub_public_url"] = public_url
+    try:
+        if updates.get("websub_listen", settings.websub_listen).strip():
+            parse_listen(updates.get("websub_listen", settings.websub_listen))
+        return WebSubConfig.from_settings(settings.model_copy(update=updates))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--websub-listen") from exc
 
 
 @click.command(name="ingest", cls=Command)
@@ -102,6 +122,19 @@ async def _run(
 @click.option("--concurrency", type=int, default=64, show_default=True, help="Polls in flight.")
 @click.option("--per-host", type=int, default=4, show_default=True, help="Requests per host.")
 @file_option("--state", "state_file", f"State file [default: $MARSAD_HOME/{STATE_FILE}].")
+@click.option(
+    "--websub-listen",
+    default=None,
+    metavar="HOST:PORT",
+    help="WebSub callback address; push delivery is off when empty "
+    "(default $MARSAD_WEBSUB_LISTEN).",
+)
+@click.option(
+    "--websub-public-url",
+    default=None,
+    metavar="URL",
+    help="Base URL hubs reach the callback at (default $MARSAD_WEBSUB_PUBLIC_URL).",
+)
 def ingest_cmd(
     once: bool,
     feeds_file: Path,
@@ -111,11 +144,14 @@ def ingest_cmd(
     concurrency: int,
     per_host: int,
     state_file: Path | None,
+    websub_listen: str | None,
+    websub_public_url: str | None,
 ) -> None:
     """Poll feeds and publish new articles to the `articles` topic."""
     from marsad.settings import get_settings
 
     settings = get_settings()
+    websub = _websub_config(settings, websub_listen, websub_public_url)
     config = load_config(feeds_file)  # a ConfigError ends the command: file:line, CONFIG_EXIT
     state = StateStore(state_file or state_path(settings.home))
     try:
@@ -139,6 +175,7 @@ def ingest_cmd(
                 metrics_host=metrics_host,
                 limits=FetchLimits(per_host=per_host),
                 concurrency=concurrency,
+                websub=websub,
             )
         )
     finally:

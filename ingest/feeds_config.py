@@ -35,6 +35,9 @@ class FeedConfig(BaseModel):
     min_interval: float | None = Field(default=None, ge=0.1, le=86400)
     max_interval: float | None = Field(default=None, ge=0.1, le=86400)
     full_text: bool = False
+    #: Subscribe to the feed's WebSub hub when it announces one and push is on
+    #: (``MARSAD_WEBSUB_LISTEN``, see :mod:`ingest.websub`); ``false``: always poll.
+    push: bool = True
 
     @field_validator("url")
     @classmethod

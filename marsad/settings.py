@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     metrics_port: int = 0
+    #: WebSub push delivery (``ingest.websub``): ``host:port`` the callback server binds, e.g.
+    #: ``0.0.0.0:8081`` in a container. Empty (the default): push is off, feeds are polled.
+    websub_listen: str = ""
+    #: Base URL the hubs reach that listener at (the reverse proxy's public address, e.g.
+    #: ``https://marsad.example.org/websub``); each subscription's callback is a random path
+    #: below it. Empty: ``http://<websub_listen>`` (only useful for hubs on the same network).
+    websub_public_url: str = ""
+    #: Lease asked of the hub (the hub decides; leases are renewed before they end).
+    websub_lease_seconds: int = Field(default=86400 * 7, ge=60)
+    #: Poll interval of a feed while its push subscription is live (a safety net).
+    websub_poll_interval: float = Field(default=900.0, ge=1.0)
     #: Port of a stream worker's /metrics and /healthz (0 = off). One worker per port: give
     #: each worker on a host its own.
     stream_metrics_port: int = 0
