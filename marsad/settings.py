@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     #: Partitions for the contract topics (and Faust's internal topics).
     partitions: int = 4
+    #: Copies of Faust's own topics (changelogs, repartitions): 3 on a three-broker cluster.
+    #: Marsad's topics get min(3, brokers) copies whatever this says.
+    replication_factor: int = Field(default=1, ge=1, le=3)
     log_level: str = "INFO"
     log_json: bool = False
     metrics_port: int = 0

@@ -106,7 +106,11 @@ def ensure_topics(
 def create_missing_topics(
     bootstrap: str, names: list[str], partitions: int, timeout_s: float = 30.0
 ) -> list[str]:
-    """Create whichever of ``names`` do not exist yet; return the ones created."""
+    """Create whichever of ``names`` do not exist yet; return the ones created.
+
+    Replicated ``min(3, brokers)`` times: one copy on a single local broker, three on a
+    cluster (which runs ``min.insync.replicas=2``, so one broker may die without a loss).
+    """
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -119,11 +123,22 @@ def create_missing_topics(
         existing = set(admin.list_topics())
         missing = [t for t in names if t not in existing]
         if missing:
+            replicas = replication_for(len(admin.describe_cluster().get("brokers") or [1]))
             with contextlib.suppress(TopicAlreadyExistsError):  # raced with another creator
                 admin.create_topics(
-                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                    [
+                        NewTopic(t, num_partitions=partitions, replication_factor=replicas)
+                        for t in missing
+                    ]
                 )
-            log.info("created topics %s with %d partitions", missing, partitions)
+            log.info(
+                "created topics %s with %d partitions, %d replica(s)", missing, partitions, replicas
+            )
         return missing
     finally:
         admin.close()
+
+
+def replication_for(brokers: int) -> int:
+    """How many copies of each partition a cluster of ``brokers`` keeps: three, or all."""
+    return max(1, min(3, brokers))

@@ -129,13 +129,15 @@ class StreamApp:
     health: StreamHealth = field(default_factory=StreamHealth)
 
 
-def _faust_app(app_id: str, bootstrap: str, partitions: int, datadir: str | None) -> faust.App:
+def _faust_app(
+    app_id: str, bootstrap: str, partitions: int, datadir: str | None, replication: int = 1
+) -> faust.App:
     return faust.App(
         app_id,
         broker=[f"kafka://{hp.strip()}" for hp in bootstrap.split(",") if hp.strip()],
         store="memory://",
         topic_partitions=partitions,
-        topic_replication_factor=1,
+        topic_replication_factor=replication,  # its changelog and repartition topics
         key_serializer="raw",
         value_serializer="raw",
         web_enabled=False,
@@ -279,7 +281,7 @@ def create_app(
     extract_fn = extractor or _default_extractor()
     topics, partitions = settings.topics, settings.partitions
     app_id = app_id or topics.stream_app_id
-    app = _faust_app(app_id, bootstrap, partitions, datadir)
+    app = _faust_app(app_id, bootstrap, partitions, datadir, settings.replication_factor)
     counters = Counters()
 
     def topic(name: str, internal: bool = False) -> Any:

@@ -90,7 +90,13 @@ class LocalBroker:
         heap: str = DEFAULT_HEAP,
         cache_dir: Path | None = None,
         host: str = "127.0.0.1",
+        *,
+        node_id: int = 1,
+        voters: tuple[tuple[int, int], ...] = (),
+        cluster_id: str | None = None,
     ) -> None:
+        """``node_id``, ``voters`` and ``cluster_id`` make it one node of a cluster
+        (:class:`marsad.kafka.cluster.LocalCluster`); by default it is a cluster of one."""
         if port == controller_port:
             raise ValueError(f"broker and controller ports must differ (both {port})")
         self.data_dir = Path(data_dir).expanduser().resolve()
@@ -103,6 +109,9 @@ class LocalBroker:
 
             cache_dir = Settings().cache_dir
         self.cache_dir = Path(cache_dir).expanduser()
+        self.node_id = node_id
+        self.voters = voters
+        self._cluster_id = cluster_id
         self._proc: subprocess.Popen[bytes] | None = None
 
     @classmethod
@@ -156,6 +165,8 @@ class LocalBroker:
             port=self.port,
             controller_port=self.controller_port,
             host=self.host,
+            node_id=self.node_id,
+            voters=self.voters,
         )
 
     # -- inspection --------------------------------------------------------------------------
@@ -218,26 +229,34 @@ class LocalBroker:
                 )
             return text
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cluster_id = new_cluster_id()
+        cluster_id = self._cluster_id or new_cluster_id()
         self.cluster_id_path.write_text(cluster_id + "\n", encoding="utf-8")
         return cluster_id
 
-    def start(self, timeout: float = 120.0) -> BrokerStatus:
+    def start(self, timeout: float = 120.0, wait: bool = True) -> BrokerStatus:
         """Start the broker (or adopt the one already running) and return once it serves.
 
         Raises ``PortInUseError`` if another process holds a port, ``BrokerStartError`` if the
         JVM exits or is not ready within ``timeout`` seconds (the message names the log file
-        and quotes its last lines; a broker that did not get ready is stopped).
+        and quotes its last lines; a broker that did not get ready is stopped). ``wait=False``
+        returns once the JVM runs: a node of a cluster serves only when a majority of its
+        controllers is up, so a cluster starts every node first and then waits for each.
         """
         deadline = time.monotonic() + timeout
         # Two commands starting the same data dir at once: the second waits, then adopts.
         with file_lock(self.data_dir / ".start.lock", timeout=timeout, what="broker start"):
-            return self._start_locked(deadline, timeout)
+            return self._start_locked(deadline, timeout, wait)
 
-    def _start_locked(self, deadline: float, timeout: float) -> BrokerStatus:
+    def wait_ready(self, timeout: float = 120.0) -> BrokerStatus:
+        """Return once the running broker serves metadata; ``BrokerStartError`` otherwise."""
+        self._wait_ready(time.monotonic() + timeout, timeout)
+        return self.status()
+
+    def _start_locked(self, deadline: float, timeout: float, wait: bool = True) -> BrokerStatus:
         if self.is_running():
             log.info("local broker already running (pid %s) at %s", self.pid(), self.bootstrap)
-            self._wait_ready(deadline, timeout)
+            if wait:
+                self._wait_ready(deadline, timeout)
             return self.status()
         self._remove_stale_pid_file()
         for port in (self.port, self.controller_port):
@@ -269,6 +288,8 @@ class LocalBroker:
                 start_new_session=True,  # survives the CLI that started it; no stray ^C
             )
         self.pid_path.write_text(f"{self._proc.pid}\n", encoding="utf-8")
+        if not wait:
+            return self.status()
         try:
             self._wait_ready(deadline, timeout)
         except BaseException:  # not ready, ^C, test timeout: never leave a half-started JVM

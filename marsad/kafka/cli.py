@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from marsad.kafka.broker import LocalBroker
+from marsad.kafka.cluster import LocalCluster
 from marsad.kafka.errors import BrokerError
 from marsad.kafka.jars import fetch_jars
 from marsad.settings import Settings
@@ -94,6 +95,14 @@ def fetch_cmd() -> None:
     show_default=True,
     help="Create the contract topics with MARSAD_PARTITIONS partitions.",
 )
+@click.option(
+    "--brokers",
+    type=click.IntRange(1, 9),
+    default=1,
+    show_default=True,
+    help="Nodes: 3 gives the production shape (replication 3, min.insync.replicas 2) on "
+    "ports PORT, PORT+2, PORT+4 (controllers +1), data in DATA_DIR/node-N.",
+)
 def start_cmd(
     data_dir: Path | None,
     port: int | None,
@@ -101,9 +110,13 @@ def start_cmd(
     heap: str,
     timeout: float,
     topics: bool,
+    brokers: int,
 ) -> None:
     """Start the broker in the background; return once it answers metadata requests."""
     settings = Settings()
+    if brokers > 1:
+        _start_cluster(settings, data_dir, port, heap, timeout, topics, brokers)
+        return
     broker = _broker(settings, data_dir, port, controller_port, heap)
     started = time.monotonic()
     try:
@@ -121,6 +134,44 @@ def start_cmd(
     click.echo(f"data: {status.data_dir}")
 
 
+def _cluster(
+    settings: Settings, data_dir: Path | None, port: int | None, heap: str, brokers: int
+) -> LocalCluster:
+    return LocalCluster(
+        data_dir or settings.home / "kafka-cluster",
+        brokers,
+        port=port or settings.local_kafka_port,
+        heap=heap,
+        cache_dir=settings.cache_dir,
+    )
+
+
+def _start_cluster(
+    settings: Settings,
+    data_dir: Path | None,
+    port: int | None,
+    heap: str,
+    timeout: float,
+    topics: bool,
+    brokers: int,
+) -> None:
+    cluster = _cluster(settings, data_dir, port, heap, brokers)
+    started = time.monotonic()
+    try:
+        bootstrap = cluster.start(timeout=timeout)
+        if topics:
+            from marsad.topics import ensure_topics
+
+            ensure_topics(bootstrap, settings.partitions, settings.topics)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Kafka cluster of {brokers} ready at {bootstrap} ({time.monotonic() - started:.1f} s); "
+        f"set MARSAD_KAFKA_BOOTSTRAP={bootstrap} and MARSAD_REPLICATION_FACTOR=3"
+    )
+    click.echo(f"data: {cluster.data_dir}")
+
+
 @kafka_group.command("stop")
 @_broker_options
 @click.option(
@@ -130,10 +181,21 @@ def start_cmd(
     show_default=True,
     help="Seconds to wait after SIGTERM before SIGKILL.",
 )
+@click.option("--brokers", type=click.IntRange(1, 9), default=1, help="Stop a cluster's nodes.")
 def stop_cmd(
-    data_dir: Path | None, port: int | None, controller_port: int | None, timeout: float
+    data_dir: Path | None,
+    port: int | None,
+    controller_port: int | None,
+    timeout: float,
+    brokers: int,
 ) -> None:
     """Stop the broker cleanly (SIGTERM, then SIGKILL after the timeout)."""
+    if brokers > 1:
+        cluster = _cluster(Settings(), data_dir, port, "384m", brokers)
+        running = len(cluster.running())
+        cluster.stop(timeout=timeout)
+        click.echo(f"stopped {running} node(s) of the cluster in {cluster.data_dir}")
+        return
     broker = _broker(Settings(), data_dir, port, controller_port, "512m")
     if broker.stop(timeout=timeout):
         click.echo(f"stopped the broker in {broker.data_dir}")

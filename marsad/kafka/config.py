@@ -21,6 +21,12 @@ class BrokerConfig:
     controller_port: int
     host: str = "127.0.0.1"
     node_id: int = 1
+    #: Every controller of the cluster as (node id, controller port); empty: this node alone.
+    voters: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def size(self) -> int:
+        return max(len(self.voters), 1)
 
     @property
     def bootstrap(self) -> str:
@@ -55,30 +61,38 @@ def is_valid_cluster_id(text: str) -> bool:
 
 
 def server_properties(config: BrokerConfig) -> dict[str, str]:
-    """The broker's configuration: a single node that is both KRaft controller and broker.
+    """The broker's configuration: a node that is both KRaft controller and broker.
 
-    Replication factors are 1 because one broker cannot meet Kafka's default of 3 (the
-    consumer-offsets topic would never be created and every consumer group would hang).
+    A single node has replication factors of 1, because one broker cannot meet Kafka's default
+    of 3 (the consumer-offsets topic would never be created and every consumer group would
+    hang). In a cluster of three or more, the internal topics are replicated three times and a
+    write needs two in-sync replicas (``min.insync.replicas=2`` with the producers' ``acks=all``):
+    one broker may die without losing an acknowledged message or stopping writes.
     Topics are never auto-created: ``marsad.topics.ensure_topics`` creates them with the
     partition count the Faust app expects.
     """
     host = config.host
+    voters = config.voters or ((config.node_id, config.controller_port),)
+    replicas = min(3, config.size)
+    in_sync = 2 if replicas >= 3 else 1
     return {
         "process.roles": "broker,controller",
         "node.id": str(config.node_id),
         # Static quorum: a plain ``storage format`` is enough, no --standalone.
-        "controller.quorum.voters": f"{config.node_id}@{host}:{config.controller_port}",
+        "controller.quorum.voters": ",".join(f"{n}@{host}:{port}" for n, port in voters),
         "listeners": f"PLAINTEXT://{host}:{config.port},CONTROLLER://{host}:{config.controller_port}",
         "advertised.listeners": f"PLAINTEXT://{host}:{config.port}",
         "controller.listener.names": "CONTROLLER",
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name": "PLAINTEXT",
         "log.dirs": str(config.log_dirs.resolve()),
-        "offsets.topic.replication.factor": "1",
+        "offsets.topic.replication.factor": str(replicas),
         "offsets.topic.num.partitions": "10",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
+        "transaction.state.log.replication.factor": str(replicas),
+        "transaction.state.log.min.isr": str(in_sync),
         "transaction.state.log.num.partitions": "4",
+        "default.replication.factor": str(replicas),
+        "min.insync.replicas": str(in_sync),
         "group.initial.rebalance.delay.ms": "0",
         "auto.create.topics.enable": "false",
         "num.partitions": "1",

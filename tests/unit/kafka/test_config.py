@@ -80,6 +80,26 @@ def test_server_properties_single_node_kraft(tmp_path: Path) -> None:
     assert cfg.bootstrap == "127.0.0.1:19092"
 
 
+def test_a_node_of_three_names_every_voter_and_replicates_three_times(tmp_path: Path) -> None:
+    voters = ((1, 29093), (2, 29095), (3, 29097))
+    cfg = BrokerConfig(tmp_path, port=29094, controller_port=29095, node_id=2, voters=voters)
+    props = server_properties(cfg)
+    assert props["node.id"] == "2"
+    assert props["controller.quorum.voters"] == (
+        "1@127.0.0.1:29093,2@127.0.0.1:29095,3@127.0.0.1:29097"
+    )
+    assert props["offsets.topic.replication.factor"] == "3"
+    assert props["default.replication.factor"] == "3"
+    assert props["min.insync.replicas"] == "2"  # with acks=all: one broker may die
+    assert props["transaction.state.log.min.isr"] == "2"
+
+
+def test_a_single_node_needs_only_itself_in_sync(tmp_path: Path) -> None:
+    props = server_properties(BrokerConfig(tmp_path, port=1, controller_port=2))
+    assert props["min.insync.replicas"] == "1"
+    assert props["default.replication.factor"] == "1"
+
+
 def test_rendered_properties_have_one_line_per_key(tmp_path: Path) -> None:
     cfg = BrokerConfig(log_dirs=tmp_path, port=1, controller_port=2)
     props = server_properties(cfg)
