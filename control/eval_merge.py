@@ -89,29 +89,40 @@ def run_in_process(
 
 
 def through_stream(
-    reports: Sequence[Report], workers: int, rules_path: Path | None, timeout: float
+    reports: Sequence[Report],
+    workers: int,
+    rules_path: Path | None,
+    timeout: float,
+    *,
+    bootstrap: str | None = None,
+    extractor: str | None = None,
+    logs: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """The incidents a real run of ``workers`` stream workers writes for ``reports``."""
+    """The incidents a real run of ``workers`` stream workers writes for ``reports``, on
+    ``bootstrap`` (default: :func:`marsad.kafka.broker.kafka_address`, starting the local
+    broker if needed), extracting with ``extractor`` (``MODULE:FUNCTION``) if given."""
     from control.replay import StreamRun, _cleanup, run_through_stream
     from marsad.kafka.broker import LocalBroker, kafka_address
     from marsad.settings import get_settings
     from marsad.topics import Topics, ensure_topics
 
     settings = get_settings()
-    local = None if settings.kafka_bootstrap else LocalBroker.from_settings(settings)
+    local = None if settings.kafka_bootstrap or bootstrap else LocalBroker.from_settings(settings)
     started_broker = local is not None and not local.is_running()
-    bootstrap = kafka_address(settings)
+    bootstrap = bootstrap or kafka_address(settings)
     nonce = f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
     prefix = f"evalmerge-{nonce}."
     topics = Topics(prefix)
     ensure_topics(bootstrap, settings.partitions, topics)
     app_id = f"{prefix}stream"
-    run_dir = settings.home / "eval-merge" / nonce
+    run_dir = (logs or settings.home / "eval-merge") / nonce
     run_dir.mkdir(parents=True, exist_ok=True)
     # The workers are child processes: they read the namespace from the environment.
     saved = os.environ.get("MARSAD_TOPIC_PREFIX")
     os.environ["MARSAD_TOPIC_PREFIX"] = prefix
-    run = StreamRun(bootstrap, topics, app_id, run_dir, workers=workers, rules=rules_path)
+    run = StreamRun(
+        bootstrap, topics, app_id, run_dir, workers=workers, rules=rules_path, extractor=extractor
+    )
     lines = [(r.id, json.dumps(r.article, ensure_ascii=False).encode()) for r in reports]
     try:
         run.position()
