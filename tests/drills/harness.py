@@ -26,7 +26,6 @@ here synchronises with a sleep.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -139,18 +138,11 @@ def read_all(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Record]:
 
 
 def create_topics(bootstrap: str, names: Iterable[str], partitions: int = PARTITIONS) -> None:
-    """Create ``names`` (those missing) with ``partitions`` partitions."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
+    """Create ``names`` (those missing) with ``partitions`` partitions, replicated as the
+    kernel replicates Marsad's own topics (three copies on a cluster)."""
+    from marsad.topics import create_missing_topics
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
-    try:
-        missing = [n for n in names if n not in set(admin.list_topics())]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([NewTopic(n, partitions, 1) for n in missing])
-    finally:
-        admin.close()
+    create_missing_topics(bootstrap, list(names), partitions)
 
 
 def warm_coordinator(bootstrap: str, timeout: float = 60.0) -> None:
