@@ -1,16 +1,23 @@
 """Fetched bytes -> feed items, with hostile documents refused or trimmed, never crashing.
 
 feedparser parses the bytes the fetcher read (it never fetches anything itself here).
-Before it sees them, documents that declare entities are refused outright: billion-laughs
-expansion and external entities (``<!ENTITY x SYSTEM "file:///etc/passwd">``) both need a
-declaration, and legitimate feeds do not use them.  A plain DOCTYPE without an internal
-subset (old RSS 0.91 feeds carry one) is stripped and parsing goes on.  Sizes are capped:
-item count, title and body length.
+Before it sees them, :func:`defuse` reads the document's prolog (what comes before the root
+element: XML declaration, comments, processing instructions, DOCTYPE) the way an XML parser
+does.  Entity declarations there are refused outright: billion-laughs expansion and external
+entities (``<!ENTITY x SYSTEM "file:///etc/passwd">``) both need one, and legitimate feeds do
+not use them; so is any other internal DTD subset.  A plain DOCTYPE (old RSS 0.91 feeds carry
+one) is cut out and parsing goes on.  Everything after the root element's ``<`` is content,
+never looked at here: an item whose text or CDATA says "<!DOCTYPE" or "<!ENTITY" is kept as
+it is.  Documents in encodings whose markup is not ASCII bytes (UTF-16/32 with or without a
+BOM, EBCDIC) are re-encoded as UTF-8 first, so the prolog can be read.  Sizes are capped:
+item count, title and body length; every item left out is counted by reason
+(:attr:`ParsedFeed.skipped`).
 """
 
 from __future__ import annotations
 
 import calendar
+import codecs
 import html
 import io
 import logging
@@ -33,7 +40,10 @@ MAX_LINK_CHARS = 4_000
 _HEAD_BYTES = 4096
 _EBCDIC_PROLOG = b"\x4c\x6f\xa7\x94"  # "<?xm" in EBCDIC
 _ENTITY_DECL = re.compile(rb"<!\s*ENTITY", re.IGNORECASE)
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>\[]*(\[)?", re.IGNORECASE)
+_XML_DECL = re.compile(rb"^<\?xml[^>]*\?>")
+_DECL_ENCODING = re.compile(rb"""(\sencoding\s*=\s*)(["'])[^"']*\2""")
+_NAME_START = re.compile(rb"[A-Za-z_:\x80-\xff]")
+_NAME_TAG = re.compile(rb"<[A-Za-z_:\x80-\xff]")
 _HTML_START = re.compile(rb"^\s*(<!DOCTYPE\s+html|<html|<head|<body)", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -62,7 +72,8 @@ class ParsedFeed:
     warnings: list[str] = field(default_factory=list)
 
 
-def _utf16_or_32(body: bytes) -> str | None:
+def _wide_codec(body: bytes) -> str | None:
+    """UTF-16/32 by BOM, or by the NUL pattern of two leading ASCII characters without one."""
     for bom, codec in (
         (b"\xff\xfe\x00\x00", "utf-32-le"),
         (b"\x00\x00\xfe\xff", "utf-32-be"),
@@ -71,36 +82,187 @@ def _utf16_or_32(body: bytes) -> str | None:
     ):
         if body.startswith(bom):
             return codec
-    if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):
-        return "utf-16-le" if body[0] == 0x3C else "utf-16-be"
+    head = body[:8]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    z = [byte == 0 for byte in head[:4]]
+    if z == [False, True, True, True]:
+        return "utf-32-le"
+    if z == [True, True, True, False]:
+        return "utf-32-be"
+    if z == [False, True, False, True]:
+        return "utf-16-le"
+    if z == [True, False, True, False]:
+        return "utf-16-be"
     return None
 
 
-def defuse(body: bytes) -> bytes:
-    """Refuse entity declarations, strip a harmless DOCTYPE, reject HTML pages.
+def _codec(name: str | None) -> codecs.CodecInfo | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("\"'"))
+    except LookupError:
+        return None
+
+
+def _ascii_markup(info: codecs.CodecInfo) -> bool:
+    """Whether markup is plain ASCII bytes in this encoding (false for EBCDIC, UTF-16/32)."""
+    try:
+        return "<!ENTITY []>".encode(info.name) == b"<!ENTITY []>"
+    except (UnicodeError, LookupError):
+        return False
+
+
+def _charset(content_type: str | None) -> str | None:
+    for param in (content_type or "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+def _ebcdic_codec(body: bytes) -> str:
+    """The declared code page of an EBCDIC document (cp037 if it names no EBCDIC one)."""
+    declaration = body[:200].decode("cp037", errors="replace").partition(">")[0]
+    match = re.search(r"""encoding\s*=\s*["']([^"']+)["']""", declaration)
+    info = _codec(match.group(1)) if match else None
+    return info.name if info is not None and not _ascii_markup(info) else "cp037"
+
+
+def _as_utf8(body: bytes, codec: str) -> bytes:
+    """``body`` decoded from ``codec`` and re-encoded as UTF-8, its XML declaration (if any)
+    saying so, so that the prolog's markup is plain ASCII bytes."""
+    text = body.decode(codec, errors="replace").lstrip("\ufeff").encode("utf-8")
+    declaration = _XML_DECL.match(text)
+    if declaration:
+        fixed = _DECL_ENCODING.sub(rb'\1"utf-8"', declaration.group(0), count=1)
+        text = fixed + text[declaration.end() :]
+    return text
+
+
+def _skip_quoted_and_subset(body: bytes, i: int) -> tuple[int, int | None]:
+    """From inside a ``<!DOCTYPE``: the index after its ``>`` (len(body) if unterminated),
+    and where its internal subset ``[`` starts (None without one)."""
+    subset = None
+    n = len(body)
+    while i < n:
+        c = body[i : i + 1]
+        if c in (b'"', b"'"):
+            close = body.find(c, i + 1)
+            i = n if close < 0 else close + 1
+            continue
+        if c == b"[" and subset is None:
+            subset = i
+            # The subset ends at the first "]" followed by ">" (quotes in it skipped).
+            j = i + 1
+            while j < n:
+                d = body[j : j + 1]
+                if d in (b'"', b"'"):
+                    close = body.find(d, j + 1)
+                    j = n if close < 0 else close + 1
+                    continue
+                if d == b"]":
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if c == b">":
+            return i + 1, subset
+        i += 1
+    return n, subset
+
+
+def prolog_end(body: bytes) -> tuple[int, tuple[int, int] | None, int | None]:
+    """Read ``body``'s prolog as an XML parser does.
+
+    Returns where the root element starts (``len(body)`` if none does), the span of its
+    DOCTYPE (None if there is none) and where that DOCTYPE's internal subset starts (None).
+    Comments and processing instructions are skipped whole; anything an XML parser would
+    stop on (text, an unknown ``<!`` declaration) ends the scan there: a parser stops too.
+    """
+    n = len(body)
+    i = 0
+    doctype: tuple[int, int] | None = None
+    subset: int | None = None
+    while i < n:
+        if body.startswith(b"\xef\xbb\xbf", i):
+            i += 3  # a UTF-8 BOM
+        while i < n and body[i : i + 1] in (b" ", b"\t", b"\r", b"\n"):
+            i += 1
+        if body.startswith(b"<?", i):
+            close = body.find(b"?>", i + 2)
+            i = n if close < 0 else close + 2
+        elif body.startswith(b"<!--", i):
+            close = body.find(b"-->", i + 4)
+            i = n if close < 0 else close + 3
+        elif body[i : i + 9].upper() == b"<!DOCTYPE":
+            end, sub = _skip_quoted_and_subset(body, i + 9)
+            if doctype is None:
+                doctype, subset = (i, end), (None if sub is None else sub)
+            elif sub is not None and subset is None:
+                subset = sub
+            i = end
+        elif body.startswith(b"<", i) and _NAME_START.match(body, i + 1):
+            return i, doctype, subset
+        else:
+            return i, doctype, subset  # not well-formed here: an XML parser stops as well
+    return n, doctype, subset
+
+
+def defuse(body: bytes, charset: str | None = None) -> bytes:
+    """Refuse entity declarations and DTD subsets in the prolog, cut out a plain DOCTYPE,
+    reject HTML pages; leave the content alone.  ``charset`` is the HTTP one, if any.
 
     Raises :class:`FeedParseError` with the reason."""
-    wide = _utf16_or_32(body)
-    if wide is not None:
-        # Entity tricks hidden in a wide encoding: re-encode as UTF-8 for the checks
-        # (feedparser then reads the declared encoding from the XML prolog... which we fix).
-        text = body.decode(wide, errors="replace").lstrip("\ufeff")
-        text = re.sub(r"encoding=[\"'][^\"']+[\"']", 'encoding="utf-8"', text, count=1)
-        body = text.encode("utf-8")
-    if body.startswith(_EBCDIC_PROLOG):
-        raise FeedParseError("EBCDIC-encoded document; refused")
-    # NULs removed: a UTF-16/32 document without a BOM still shows its ASCII markup here.
-    if _ENTITY_DECL.search(body) or _ENTITY_DECL.search(body.replace(b"\x00", b"")):
+    return _defuse(body, charset)[0]
+
+
+def _defuse(body: bytes, charset: str | None) -> tuple[bytes, bool]:
+    """:func:`defuse`, and whether the document was re-encoded as UTF-8."""
+    codec = _wide_codec(body)
+    if codec is None and body.startswith(_EBCDIC_PROLOG):
+        codec = _ebcdic_codec(body)
+    declared = _XML_DECL.match(body)
+    found = _DECL_ENCODING.search(declared.group(0)) if declared else None
+    in_prolog = found.group(0).partition(b"=")[2].decode("ascii", "replace") if found else None
+    for name, from_http in ((charset, True), (in_prolog, False)):
+        info = _codec(name)
+        if info is None:
+            continue
+        if info.name == "utf-7":  # "+ADw-" is "<": markup no byte scan can see
+            raise FeedParseError("UTF-7 encoded document; refused")
+        markup_hidden = not body.lstrip(b" \t\r\n").startswith(b"<")
+        if codec is None and from_http and markup_hidden and not _ascii_markup(info):
+            codec = info.name  # e.g. EBCDIC named only by the HTTP header
+    transcoded = codec is not None
+    if codec is not None:
+        body = _as_utf8(body, codec)
+    if b"\x00" in body[:_HEAD_BYTES] and _ENTITY_DECL.search(body.replace(b"\x00", b"")):
+        # NULs left: a wide encoding not recognised here; read conservatively.
         raise FeedParseError("document declares XML entities (billion-laughs / XXE); refused")
     if _HTML_START.search(body[:_HEAD_BYTES]):
         raise FeedParseError("got an HTML page instead of an RSS/Atom feed")
-    match = _DOCTYPE.search(body)
-    if match:
-        if match.group(1):
-            raise FeedParseError("document has a DOCTYPE internal subset; refused")
-        end = body.find(b">", match.start())
-        body = body[: match.start()] + body[end + 1 :]
-    return body
+    root, doctype, subset = prolog_end(body)
+    # feedparser's own DOCTYPE handling reads the bytes before the first "<name": never past
+    # the root element found here.  Entity declarations anywhere in the prolog (inside a
+    # DOCTYPE or stray) are refused; a comment that mentions one is not a declaration.
+    if doctype is not None and subset is not None:
+        if _ENTITY_DECL.search(body, subset, doctype[1]):
+            raise FeedParseError("document declares XML entities (billion-laughs / XXE); refused")
+        raise FeedParseError("document has a DOCTYPE internal subset; refused")
+    # Where the scan stopped early (not well-formed), read on to the first "<name" as
+    # feedparser's DOCTYPE handling does.
+    rest = _NAME_TAG.search(body, root)
+    if _ENTITY_DECL.search(_strip_comments(body[: rest.start() if rest else len(body)])):
+        raise FeedParseError("document declares XML entities (billion-laughs / XXE); refused")
+    if doctype is not None:
+        body = body[: doctype[0]] + body[doctype[1] :]
+    return body, transcoded
+
+
+def _strip_comments(head: bytes) -> bytes:
+    return re.sub(rb"<!--.*?(-->|$)", b"", head, flags=re.DOTALL)
 
 
 def html_to_text(fragment: str) -> str:
@@ -163,7 +325,9 @@ def parse_feed(
     the feed lists them.  Raises :class:`FeedParseError` when nothing usable is in it."""
     if not body.strip():
         raise FeedParseError("empty document")
-    safe = defuse(body)
+    safe, transcoded = _defuse(body, _charset(content_type))
+    if transcoded and content_type:  # the bytes are UTF-8 now, whatever the server said
+        content_type = content_type.split(";")[0].strip() + "; charset=utf-8"
     headers = {"content-type": content_type} if content_type else {}
     if base_url:
         headers["content-location"] = base_url

@@ -62,9 +62,98 @@ def test_external_entity_in_wide_encoding_without_bom_refused(codec: str) -> Non
         parse_feed(body)
 
 
-def test_ebcdic_refused() -> None:
-    with pytest.raises(FeedParseError, match="EBCDIC"):
+def test_ebcdic_read_and_its_entities_refused() -> None:
+    with pytest.raises(FeedParseError, match="entities"):
         parse_feed(XXE.decode().encode("cp037"))
+    good = render_rss("t", BASE, [make_item(1)]).decode()
+    good = good.replace('encoding="utf-8"', 'encoding="cp037"').replace("ـ", "")
+    ebcdic = good.encode("cp037", errors="replace")
+    assert len(parse_feed(ebcdic).items) == 1
+
+
+def test_ebcdic_named_only_by_the_http_charset_is_read_before_the_checks() -> None:
+    body = XXE.decode().replace('<?xml version="1.0" encoding="utf-8"?>\n', "")
+    with pytest.raises(FeedParseError, match="entities"):
+        parse_feed(body.encode("cp500"), content_type="text/xml; charset=cp500")
+
+
+def test_utf7_refused() -> None:
+    hidden = XXE.replace(b'encoding="utf-8"', b'encoding="utf-7"').replace(b"<!", b"<+ACE-")
+    with pytest.raises(FeedParseError, match="UTF-7"):
+        parse_feed(hidden)
+    with pytest.raises(FeedParseError, match="UTF-7"):
+        parse_feed(XXE, content_type="text/xml; charset=UTF-7")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_entities_in_wide_encoding_after_leading_whitespace_refused(codec: str) -> None:
+    with pytest.raises(FeedParseError, match="entities"):
+        parse_feed(("\n  " + XXE.decode()).encode(codec))
+
+
+def test_utf16_feed_read_whatever_the_http_charset() -> None:
+    body = render_rss("t", BASE, [make_item(1), make_item(2)]).decode()
+    wide = body.replace("utf-8", "utf-16").encode("utf-16")
+    assert len(parse_feed(wide).items) == 2
+    assert len(parse_feed(wide, content_type="application/rss+xml; charset=utf-16").items) == 2
+
+
+def _rss(item_xml: str, prolog: str = '<?xml version="1.0" encoding="utf-8"?>\n') -> bytes:
+    return (
+        f'{prolog}<rss version="2.0"><channel><title>t</title>'
+        f"<item><title>خبر</title><link>{BASE}/a</link>{item_xml}</item>"
+        f"<item><title>خبر آخر</title><link>{BASE}/b</link></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("item_xml", "kept"),
+    [
+        ("<description><![CDATA[مثال <!DOCTYPE html> في النص]]></description>", "في النص"),
+        ("<description><![CDATA[a <!DOCTYPE without end]]></description>", "<!DOCTYPE without"),
+        ("<description>&amp;lt;!DOCTYPE rss&amp;gt; text</description>", "<!DOCTYPE rss> text"),
+        ("<description><![CDATA[<!ENTITY x SYSTEM 'file:///etc/passwd'>]]></description>",
+         "<!ENTITY x SYSTEM"),
+        ("<description>before<!-- <!DOCTYPE x> <!ENTITY y 'z'> -->after</description>",
+         "beforeafter"),
+    ],
+)  # fmt: skip
+def test_doctype_or_entity_in_content_is_content(item_xml: str, kept: str) -> None:
+    body = _rss(item_xml)
+    assert defuse(body) == body  # nothing before the root element to cut
+    feed = parse_feed(body)
+    assert len(feed.items) == 2 and kept in feed.items[0].text, feed.items[0].text
+    assert not feed.warnings
+
+
+def test_prolog_comments_and_pis_are_skipped_whole() -> None:
+    prolog = (
+        '<?xml version="1.0"?>\n<!-- a comment saying <rss> and <!ENTITY x "y"> -->\n'
+        '<?xml-stylesheet href="s.xsl"?>\n<!DOCTYPE rss SYSTEM "http://x.example/rss-0.91.dtd">\n'
+    )
+    body = _rss("", prolog)
+    cleaned = defuse(body)
+    assert b"DOCTYPE" not in cleaned and b"<!-- a comment" in cleaned
+    assert len(parse_feed(body).items) == 2
+
+
+def test_doctype_with_a_quoted_bracket_or_gt_is_read_to_its_real_end() -> None:
+    prolog = '<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//x>[y//EN" "http://x.example/a>b">'
+    body = _rss("", prolog)
+    assert b"DOCTYPE" not in defuse(body) and b"a>b" not in defuse(body)
+    assert len(parse_feed(body).items) == 2
+
+
+def test_entity_declared_anywhere_in_the_prolog_refused() -> None:
+    stray = '<?xml version="1.0"?>\n<!ENTITY x SYSTEM "file:///etc/passwd">\n'
+    with pytest.raises(FeedParseError, match="entities"):
+        parse_feed(_rss("", stray))
+    after_comment = '<?xml version="1.0"?><!-- x --><!DOCTYPE rss [<!ENTITY a "b">]>'
+    with pytest.raises(FeedParseError, match="entities"):
+        parse_feed(_rss("", after_comment))
+    quoted = "<!DOCTYPE rss SYSTEM \"a>b\" [<!ENTITY a 'x]>y'>]>"
+    with pytest.raises(FeedParseError, match="entities"):
+        parse_feed(_rss("", quoted))
 
 
 def test_doctype_with_internal_subset_refused() -> None:
