@@ -52,6 +52,7 @@ __all__ = [
     "ids_near",
     "incident_id",
     "index_entry",
+    "linked",
     "links",
     "merge_into",
     "new_incident",
@@ -108,6 +109,9 @@ class Candidate(BaseModel):
     url: str | None = None
     published_at: datetime | None = None
     title: str | None = None
+    #: The article's other current incidents, by position (``index`` -> incident): a report
+    #: links to another only through the one of its article's incidents that matches it best.
+    siblings: dict[int, Incident] = Field(default_factory=dict)
     incident: Incident
 
 
@@ -336,6 +340,26 @@ _PLACE_WEIGHT: dict[str, float] = {
     "border": 0.5,
     "unplaced": 0.0,
 }
+
+
+def _sibling(cand: Candidate, index: int, inc: Incident) -> Candidate:
+    return cand.model_copy(update={"index": index, "incident": inc, "siblings": {}})
+
+
+def linked(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | None:
+    """:func:`same_event`, when neither report's article has another incident that tells
+    ``b``'s (or ``a``'s) event better: an article that reports two incidents tells two
+    events, so only its best match links (ties: the earlier position). Symmetric, and a
+    function of the two messages alone (each carries its siblings), hence order-free."""
+    d = same_event(a, b, cfg)
+    if d is None:
+        return None
+    for this, other in ((a, b), (b, a)):
+        for index, inc in this.siblings.items():
+            rival = same_event(_sibling(this, index, inc), other, cfg)
+            if rival is not None and (rival.score, -index) > (d.score, -this.index):
+                return None
+    return d
 
 
 def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | None:
@@ -577,7 +601,7 @@ def links(held: Sequence[Held], cand: Candidate, cfg: MergeConfig) -> list[Match
                     incident_id=h.incident.id, score=100.0, reasons=["article already merged here"]
                 )
                 break
-            d = same_event(report, cand, cfg)
+            d = linked(report, cand, cfg)
             if d is not None and (best is None or d.score > best.score):
                 best = MatchDecision(incident_id=h.incident.id, score=d.score, reasons=d.reasons)
         if best is not None:

@@ -81,9 +81,8 @@ def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[st
     Background incidents are skipped: an earlier event the article recalls is never a
     new incident. ``Candidate.index`` is the incident's position in the extraction (the
     incident id hashes it), counted before the skip so it stays stable."""
-    for index, inc in enumerate(extraction.incidents):
-        if inc.background:
-            continue
+    current = {i: inc for i, inc in enumerate(extraction.incidents) if not inc.background}
+    for index, inc in current.items():
         cand = Candidate(
             article_id=article.id,
             index=index,
@@ -92,6 +91,7 @@ def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[st
             published_at=article.published_at,
             title=article.title,
             incident=inc,
+            siblings={i: other for i, other in current.items() if i != index},
         )
         yield partition_key(inc), cand
 
