@@ -1,27 +1,37 @@
-"""Incident identity: decide whether a new report describes an incident we already hold.
+"""Incident identity: which reports tell one event, and what incident a group of them is.
 
-Pure functions, no Faust, no I/O: the stream agent hands in the open incidents of one
-governorate and one candidate, and gets back a decision it can log and a merged record.
+Pure functions, no Faust, no I/O. Identity is a function of the *set* of reports, never of
+their order (issue #12 item 3): :func:`same_event` decides between two reports, an incident
+is a connected group of reports so linked (single link: order-free), and
+:func:`group_incident` builds the incident from its reports, named by the first
+(:func:`report_key`: publication time, article id, position) and tolled by the highest.
+When a new report links two open incidents they are one (``stream.merge_step``).
 
 Why gates plus a score instead of a learned model: analysts must be able to read *why*
 two reports were merged (``MatchDecision.reasons``) and change the thresholds in
 ``config/rules.yaml`` (section ``merge``) without retraining anything.
 
-A candidate merges into an open incident when every gate passes:
+Two reports tell one event when every gate passes (item 9: a merge needs evidence, and
+when in doubt there are two incidents):
 
-* date: both event dates (``occurred_on``, else the report's publication date) lie within
-  ``max_days_apart`` days;
-* event type: equal, or a pair listed in ``compatible_event_types`` (one outlet's "clashes"
-  is another's "shelling" of the same attack);
-* actors: same perpetrator, or either side ``UNKNOWN``, or the two reports tell the same
-  fight from opposite sides (one's perpetrator is among the other's targets);
-* place: same place name (Arabic or English, normalised), or coordinates within ``max_km``;
-  when either report names no place, the text similarity of the evidence must reach
-  ``min_similarity_without_place`` instead.
+* date: event days (``occurred_on``, else the publication day) at most
+  ``max_days_apart_dated`` apart when both reports give the date, ``max_days_apart`` else;
+* actors: not contradicting (same perpetrator, ``UNKNOWN`` on one side, or one fight told
+  from both sides);
+* place (:func:`place_relation`): one place (same name, or points ``same_place_km`` apart),
+  one inside the other (a city within ``city_km``, a district or desert within ``area_km``,
+  a governorate-level place such as "ريف حماة الشرقي" by its governorate, never by the
+  distance to its centre), or governorate-level places on both sides of a governorate
+  line; two different points (an ambush 7 km away) never merge. A report without a place
+  needs ``min_similarity_without_place`` word overlap;
+* evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
+  containment, 0.5 a border), same day 0.5, same known perpetrator 1 (``UNKNOWN`` adds
+  nothing), same sub-event 0.5 (an event type that differs lowers it, never splits alone),
+  the same toll 1, word overlap times ``similarity_weight``; of it, at least
+  ``min_corroboration`` that is not place and day.
 
-Among the incidents that pass, the highest score wins (place 1.0 for the same name, 0.7
-for nearby; minus 0.1 per day apart; plus the evidence similarity). Ties go to the
-incident seen first, so the choice is deterministic.
+:func:`linked` adds one rule: an article that reports two incidents tells two events, so
+only the one of them that matches best links.
 """
 
 from __future__ import annotations

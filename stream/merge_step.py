@@ -1,22 +1,27 @@
-"""The merge step: what one candidate does to the open incidents of its governorate.
+"""The merge step: what one candidate does to the open incidents of its partition key.
 
-The ``merge-candidates`` agent reads the governorate's index and the open incidents it
-names, calls these functions, publishes what they return and then writes the tables.
+The ``merge-candidates`` agent reads the key's index (``governorate-index``; the key is the
+country) and the open incidents it names with their reports, calls these functions,
+publishes what they return and then writes the tables.
 They are plain functions of plain values (records and lists in, a small typed result out)
 so every decision of that step is tested without a broker:
 
 * :func:`candidates_of` — which incidents of an article become candidates, and the
-  partition key (the governorate) that brings reports of one event to one worker;
-* :func:`merge_candidate` — which open incident the candidate joins (``stream.merge``
-  decides identity), the new or merged incident, and whether anything changed at all;
-* :func:`index_update` — the governorate's new index entries and the incidents that fall
-  out of it (``merge.max_open``).
+  partition key (:func:`partition_key`, the country) that brings every report that might
+  tell one event, border events included, to one worker;
+* :func:`merge_candidate` — which open incidents the candidate joins (``stream.merge``
+  decides identity), the new or merged incident, the twins it absorbs, and whether
+  anything changed at all;
+* :func:`index_update` — the key's new index entries and the incidents that fall out of
+  it (``merge.max_open``);
+* :class:`MergeBook` — the same reads and writes over dicts (in-process evaluation, tests).
 
 The alerts come from ``stream.alerting.incident_alerts`` and the window updates from
 ``stream.windows.window_updates``. *When* things happen is the agent's part, and it does
 not vary: the incident, its window updates and its alerts are sent, their delivery is
-awaited, and only then are ``fired-alerts``, ``open-incidents`` and ``governorate-index``
-written, so a crash in between re-sends the same ids instead of losing an alert.
+awaited, and only then are ``fired-alerts``, ``open-incidents``, ``incident-reports`` and
+``governorate-index`` written, so a crash in between re-sends the same ids instead of
+losing an alert.
 """
 
 from __future__ import annotations

@@ -384,8 +384,12 @@ def test_two_workers_produce_what_one_worker_does(kafka_bootstrap: str, tmp_path
         assert len(by_rule(a1, "deadly")) == 2 * len(govs)  # revision 1 and 2 per attack
         assert by_rule(a1, "hts-week"), "the cross-governorate window should fire"
         assert _fingerprint(a1) == _fingerprint(a2)
+        # Candidates are keyed by country (stream.merge_step.partition_key): these Syrian
+        # reports merge on one worker, while extraction (by article id) and the window
+        # counts (by rule and group) spread over both.
         for w in two.workers:
-            assert "new incident" in w.log_text(), "both workers should have merged"
+            text = w.log_text()
+            assert "new incident" in text or " alert " in text, "both workers should work"
     finally:
         one.stop()
         two.stop()
