@@ -19,8 +19,10 @@ How it works, in the order things happen:
   exponential backoff.
 - **Verification** (§5.3). The hub's GET to the callback is answered with ``hub.challenge``
   (200) only when the token is one of ours and ``hub.mode``/``hub.topic`` match a
-  subscription (or unsubscription) we want; anything else is 404.  ``hub.mode=denied``
-  (§5.2) ends the subscription (retried after a day or when the feed names another hub).
+  subscription (or unsubscription) request of ours awaiting verification; anything else
+  (a stranger's token, another topic, a verification we did not ask for) is 404.
+  ``hub.mode=denied`` (§5.2) ends the subscription (retried after a day or when the feed
+  names another hub).
 - **Content distribution** (§7, §8). The hub's POST to the callback is accepted only with an
   ``X-Hub-Signature: <sha1|sha256|sha384|sha512>=<hex HMAC>`` computed over the raw body
   with the subscription's secret (constant-time compare).  A missing, malformed or wrong
@@ -74,8 +76,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-
-from ingest.errors import BlockedURL
 
 if TYPE_CHECKING:
     from ingest.callback import CallbackServer, Request, Response
@@ -459,7 +459,7 @@ class Subscriber:
             return Verdict(404, b"not a verification\n", outcome="bad_request")
         if mode == "subscribe":
             sub = self.by_token.get(token)
-            if sub is None or sub.topic != topic:
+            if sub is None or sub.topic != topic or sub.pending != "subscribe":
                 return Verdict(404, b"no such subscription\n", outcome="refused")
             lease = _lease(params.get("hub.lease_seconds"), self.lease_seconds)
             was_live = sub.state == "live"
@@ -598,7 +598,6 @@ class WebSub:
         self.metrics: WebSubMetrics | None = None
         self._fetcher: Fetcher | None = None
         self._on_content: ContentHandler | None = None
-        self._feeds: dict[str, FeedConfig] = {}
         self._server: CallbackServer | None = None
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -612,10 +611,14 @@ class WebSub:
     def observe(self, feed: FeedConfig, result: FetchResult) -> None:
         if not feed.push:
             return
-        self._feeds[feed.name] = feed
         found = None
         if result.body is not None:
             found = discover(result.body, link_header_of(result), result.final_url)
+            if found is None and feed.name in self.subscriber.feeds:
+                log.info("feed=%s announces no WebSub hub any more: polling", feed.name)
+                self.subscriber.forget(feed.name)
+                self._wake.set()
+                return
         before = self.subscriber.feeds.get(feed.name)
         self.subscriber.observe(feed.name, found, self.clock())
         if found is not None and (before is None or before.sub is None):
@@ -672,12 +675,16 @@ class WebSub:
     async def _maintain(self) -> None:
         while True:
             now = self.clock()
-            for request in self.subscriber.due(now):
-                task = asyncio.create_task(self._send(request), name=f"websub:{request.feed}")
-                self._sending.add(task)
-                task.add_done_callback(self._sending.discard)
-            self._count_events()
-            wait = min(HOLD_RECHECK_S, max(0.05, self.subscriber.next_event(now) - now))
+            try:
+                for request in self.subscriber.due(now):
+                    task = asyncio.create_task(self._send(request), name=f"websub:{request.feed}")
+                    self._sending.add(task)
+                    task.add_done_callback(self._sending.discard)
+                self._count_events()
+                wait = min(HOLD_RECHECK_S, max(0.05, self.subscriber.next_event(now) - now))
+            except Exception:  # a bug must not end push for good: log, try again shortly
+                log.exception("websub maintenance failed")
+                wait = HOLD_RECHECK_S
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
@@ -687,9 +694,7 @@ class WebSub:
         detail = ""
         try:
             status = await self._post(request.hub, request.form())
-        except (OSError, BlockedURL) as exc:
-            detail = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # httpx errors and the like: the hub is down for us
+        except Exception as exc:  # refused by the guard, network, timeout: down for us
             detail = f"{type(exc).__name__}: {exc}"
         log.debug("websub %s %s -> %s %s", request.mode, request.hub, status, detail)
         self.subscriber.hub_answered(request.token, status, self.clock(), detail)

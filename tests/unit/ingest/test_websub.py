@@ -159,6 +159,14 @@ def test_challenge_echoed_only_for_our_pending_subscription() -> None:
     assert ("verified", "A") in sub.events
 
 
+def test_unsolicited_verification_refused() -> None:
+    sub = machine()
+    req = subscribed(sub)
+    # live, nothing asked for: a verification now (a replay, a stranger) is not ours
+    assert sub.verify(req.token, verification(req), 10.0).status == 404
+    assert sub.live("A", 999.0) and not sub.live("A", 1001.0)  # the lease did not move
+
+
 def test_missing_lease_falls_back_to_the_requested_one() -> None:
     sub = machine(lease=700)
     sub.observe("A", Discovery((HUB,), TOPIC), 0.0)
@@ -321,3 +329,13 @@ def test_listen_address_parsed() -> None:
     for bad in ("8081", "host:", "host:99999", "host:http"):
         with pytest.raises(ValueError, match="host:port"):
             parse_listen(bad)
+
+
+def test_forgotten_feed_is_unsubscribed() -> None:
+    sub = machine()
+    req = subscribed(sub)
+    sub.forget("A")  # the feed no longer announces a hub
+    assert not sub.live("A", 1.0)
+    (unsub,) = sub.due(1.0)
+    assert (unsub.mode, unsub.token) == ("unsubscribe", req.token)
+    assert sub.delivery(req.token, b"x", sign(req.secret or "", b"x")).status == 410
