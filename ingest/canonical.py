@@ -2,8 +2,10 @@
 
 The id of an article is derived from its canonical URL only, so the same story fetched twice,
 from two feeds, over http and https, or with ``?utm_source=…`` appended, gets the same id —
-and the stream processor (keyed by id) sees one story.  The text fingerprint catches the same
-story re-published under a new URL.
+and the stream processor (keyed by id) sees one story.  An item with a guid but no link is
+identified by its feed and guid; one with neither by :func:`derived_id` (its feed, title,
+published time and a hash of its text).  The text fingerprint catches the same story
+re-published under a new URL.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import hashlib
 import re
 import unicodedata
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 #: Query parameters that identify a campaign or a click, never the document.
@@ -74,6 +77,24 @@ def stable_id(key: str) -> str:
 def article_id(url: str) -> str:
     """The article id of ``url`` (canonical URL hashed)."""
     return stable_id(canonical_url(url))
+
+
+def guid_id(feed_url: str, guid: str) -> str:
+    """The id of an item that has a guid but no link: unique within its feed."""
+    return stable_id(f"{canonical_url(feed_url)}#{guid}")
+
+
+def derived_id(feed_url: str, title: str | None, published: datetime | None, text: str) -> str:
+    """The id of an item with neither a link nor a guid: its feed (canonical URL), its title
+    and text as :func:`normalize_text` reduces them (markup, spacing and diacritics do not
+    count) and its published time in UTC.  The same item served again gets the same id; an
+    edit of its words makes it a new item (the text fingerprint may still catch it)."""
+    when = published.astimezone(UTC).isoformat() if published else ""
+    words = hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+    key = "\x1f".join(
+        ("derived", canonical_url(feed_url), normalize_text(title or ""), when, words)
+    )
+    return stable_id(key)
 
 
 def normalize_text(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -45,6 +46,28 @@ class IngestMetrics:
             ["kind"],
             registry=r,
         )
+        self.skipped = Counter(
+            "marsad_ingest_items_skipped",
+            "Feed items left out, by reason: no_text (neither title nor text), over_item_cap "
+            "(beyond the per-document cap), duplicate_id (already published, or twice in one "
+            "document), duplicate_text (the same words under another id)",
+            ["reason"],
+            registry=r,
+        )
+        self.trimmed = Counter(
+            "marsad_ingest_items_trimmed",
+            "Published items that lost something on the way, by what: title_truncated, "
+            "text_truncated, link_too_long (published without a link), bad_date (a date the "
+            "parser could not read; published without one)",
+            ["what"],
+            registry=r,
+        )
+        self.derived_ids = Counter(
+            "marsad_ingest_items_derived_id",
+            "Published items that had neither a link nor a guid (id derived from the feed, "
+            "title, published time and text)",
+            registry=r,
+        )
         self.published = Counter(
             "marsad_ingest_articles_published", "Articles confirmed by the broker", registry=r
         )
@@ -72,6 +95,15 @@ class IngestMetrics:
             if outcome == "not_modified":
                 self._not_modified += 1
             self.not_modified_ratio.set(self._not_modified / self._ok)
+
+    def items_left_out(self, skipped: Mapping[str, int], trimmed: Mapping[str, int]) -> None:
+        """Count one poll's skipped items by reason and its trimmed ones by what was lost."""
+        for reason, count in skipped.items():
+            if count:
+                self.skipped.labels(reason).inc(count)
+        for what, count in trimmed.items():
+            if count:
+                self.trimmed.labels(what).inc(count)
 
     def tick(self) -> None:
         self.last_tick.set(time.time())

@@ -62,6 +62,14 @@ class FeedItem:
     text: str
     has_content: bool
     published_at: datetime | None
+    #: What of the item was lost on the way (``title_truncated``, ``text_truncated``,
+    #: ``link_too_long``, ``bad_date``); the item is still published.
+    trimmed: tuple[str, ...] = ()
+
+
+#: Reasons an item of a parsed document is left out (counted in :attr:`ParsedFeed.skipped`).
+NO_TEXT = "no_text"  # neither a title nor any text
+OVER_ITEM_CAP = "over_item_cap"  # beyond ``max_items``
 
 
 @dataclass
@@ -70,6 +78,8 @@ class ParsedFeed:
     title: str | None = None
     #: Reasons the document was not clean (malformed, truncated, items dropped…), for the log.
     warnings: list[str] = field(default_factory=list)
+    #: Entries of the document that are not in ``items``, by reason (NO_TEXT, OVER_ITEM_CAP).
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 def _wide_codec(body: bytes) -> str | None:
@@ -281,7 +291,8 @@ def _cap(text: str, limit: int) -> str:
 
 def _published(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict's own get maps missing keys to others (with a warning).
+        value = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), UTC)
@@ -291,10 +302,14 @@ def _published(entry: Any) -> datetime | None:
 
 
 def _item(entry: Any) -> FeedItem | None:
+    """The item of ``entry``; None when it has neither a title nor any text (nothing to
+    publish).  One without a link or guid is kept: the poller derives its id."""
+    trimmed: list[str] = []
     title = html_to_text(str(entry.get("title") or "")) or None
     link = str(entry.get("link") or "").strip() or None
     if link and len(link) > MAX_LINK_CHARS:
         link = None
+        trimmed.append("link_too_long")
     guid = str(entry.get("id") or "").strip()[:MAX_LINK_CHARS] or None
     content = entry.get("content") or []
     body = " ".join(str(c.get("value") or "") for c in content if isinstance(c, dict))
@@ -302,15 +317,24 @@ def _item(entry: Any) -> FeedItem | None:
     if not has_content:
         body = str(entry.get("summary") or entry.get("description") or "")
     text = html_to_text(body[: MAX_TEXT_CHARS * 4])
-    if not (title or text) or not (link or guid):
+    if not (title or text):
         return None
+    if title and len(title) > MAX_TITLE_CHARS:
+        trimmed.append("title_truncated")
+    if len(text) > MAX_TEXT_CHARS:
+        trimmed.append("text_truncated")
+    published = _published(entry)
+    given = (dict.get(entry, k) for k in ("published", "updated", "created"))
+    if published is None and any(given):
+        trimmed.append("bad_date")  # a date was given but could not be read
     return FeedItem(
         title=_cap(title, MAX_TITLE_CHARS) if title else None,
         link=link,
         guid=guid,
         text=_cap(text, MAX_TEXT_CHARS),
         has_content=has_content,
-        published_at=_published(entry),
+        published_at=published,
+        trimmed=tuple(trimmed),
     )
 
 
@@ -351,22 +375,24 @@ def parse_feed(
             detail = f": {warnings[0]}" if warnings else ""
             raise FeedParseError(f"not an RSS/Atom feed{detail}")
         return ParsedFeed(items=[], title=None, warnings=warnings)
+    skipped: dict[str, int] = {}
     if len(entries) > max_items:
         warnings.append(f"{len(entries)} items; kept the first {max_items}")
+        skipped[OVER_ITEM_CAP] = len(entries) - max_items
         entries = entries[:max_items]
     items: list[FeedItem] = []
-    skipped = 0
     for entry in entries:
         item = _item(entry)
         if item is None:
-            skipped += 1
+            skipped[NO_TEXT] = skipped.get(NO_TEXT, 0) + 1
         else:
             items.append(item)
-    if skipped:
-        warnings.append(f"{skipped} items without link/id or text skipped")
+    if skipped.get(NO_TEXT):
+        warnings.append(f"{skipped[NO_TEXT]} items without title or text skipped")
     feed_title = html_to_text(str(parsed.get("feed", {}).get("title") or "")) or None
     return ParsedFeed(
         items=items,
         title=_cap(feed_title, MAX_TITLE_CHARS) if feed_title else None,
         warnings=warnings,
+        skipped=skipped,
     )

@@ -19,12 +19,13 @@ import heapq
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ingest import schedule
-from ingest.canonical import article_id, canonical_url, stable_id, text_fingerprint
+from ingest.canonical import article_id, canonical_url, derived_id, guid_id, text_fingerprint
 from ingest.errors import FeedParseError, FetchError, PublishError
 from ingest.feeds_config import FeedConfig, IngestConfig
 from ingest.fetch import Fetcher, FetchLimits, FetchResult
@@ -43,9 +44,17 @@ log = logging.getLogger(__name__)
 THROTTLE_STATUSES = frozenset({429, 503})
 
 
+def _by_reason(counts: Mapping[str, int]) -> str:
+    return ",".join(f"{k}:{v}" for k, v in sorted(counts.items()) if v)
+
+
 @dataclass(frozen=True)
 class FeedOutcome:
-    """What one poll of one feed did: the CLI prints :meth:`line`, the loop uses ``next_due``."""
+    """What one poll of one feed did: the CLI prints :meth:`line`, the loop uses ``next_due``.
+
+    Every entry of the fetched document is either published (``new``) or counted in
+    ``skipped`` by reason (``duplicate_id``, ``duplicate_text``, ``no_text``,
+    ``over_item_cap``); ``duplicates`` is the duplicate part of it."""
 
     feed: str
     outcome: str
@@ -54,18 +63,50 @@ class FeedOutcome:
     detail: str = ""
     next_due: float = 0.0
     elapsed: float = 0.0
+    #: Entries not published, by reason (duplicates included).
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    #: Published items that had neither a link nor a guid (derived id).
+    no_link: int = 0
+    #: Published items that lost something on the way, by what (``text_truncated``...).
+    trimmed: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
         return self.outcome not in ("ok", "not_modified", "unchanged")
 
+    def counts(self) -> list[str]:
+        """``skipped=N`` and, where not zero, its reasons, ``no_link=`` and ``trimmed=``."""
+        total = sum(self.skipped.values())
+        out = [f"skipped={total}"]
+        if total:
+            out.append(f"skipped_by={_by_reason(self.skipped)}")
+        if self.no_link:
+            out.append(f"no_link={self.no_link}")
+        if any(self.trimmed.values()):
+            out.append(f"trimmed={_by_reason(self.trimmed)}")
+        return out
+
     def line(self, now: float | None = None) -> str:
+        """``name outcome new= duplicates= skipped= next_in= [skipped_by=reason:n,...]
+        [no_link=] [trimmed=what:n,...] [detail]``, tab-separated."""
         wait = max(0.0, self.next_due - (now if now is not None else time.time()))
-        text = (
-            f"{self.feed}\t{self.outcome}\tnew={self.new}\tduplicates={self.duplicates}"
-            f"\tnext_in={wait:.0f}s"
-        )
+        counts = self.counts()
+        text = "\t".join(
+            [
+                self.feed, self.outcome, f"new={self.new}", f"duplicates={self.duplicates}",
+                counts[0], f"next_in={wait:.0f}s", *counts[1:],
+            ]
+        )  # fmt: skip
         return f"{text}\t{self.detail}" if self.detail else text
+
+
+@dataclass
+class _Tally:
+    """What became of one document's entries besides the published articles."""
+
+    skipped: Counter[str] = field(default_factory=Counter)
+    trimmed: Counter[str] = field(default_factory=Counter)
+    no_link: int = 0
 
 
 @dataclass
@@ -74,6 +115,7 @@ class _Candidate:
     id: str
     url: str | None
     canonical: str | None
+    derived: bool = False
 
 
 class Poller:
@@ -169,7 +211,8 @@ class Poller:
         for warning in parsed.warnings:
             log.warning("feed=%s url=%s parse warning: %s", feed.name, feed.url, warning)
 
-        articles, keys, duplicates = await self._new_articles(feed, parsed.items)
+        tally = _Tally(Counter(parsed.skipped))
+        articles, keys, duplicates = await self._new_articles(feed, parsed.items, tally=tally)
         if articles:
             claimed = [a.id for a in articles]
             try:
@@ -180,9 +223,10 @@ class Poller:
             finally:
                 self._inflight.difference_update(claimed)
             self.metrics.published.inc(len(articles))
+        self._count_left_out(tally)
         return self._succeeded(
             feed, prev, bounds, result, keys, len(articles), "ok", started, duplicates,
-            body_hash=body_hash,
+            body_hash=body_hash, tally=tally,
         )  # fmt: skip
 
     def _succeeded(
@@ -198,6 +242,7 @@ class Poller:
         duplicates: int = 0,
         *,
         body_hash: str | None = None,
+        tally: _Tally | None = None,
     ) -> FeedOutcome:
         now = self.clock()
         decision = schedule.after_success(
@@ -219,11 +264,14 @@ class Poller:
         if self.websub is not None:
             self.websub.observe(feed, result)
         detail = "" if outcome != "ok" else decision.reason
-        self._log(feed, outcome, new, duplicates, decision.delay, detail, started)
-        return FeedOutcome(
+        tally = tally or _Tally()
+        result_outcome = FeedOutcome(
             feed.name, outcome, new, duplicates, detail, state.next_due,
-            time.perf_counter() - started,
+            time.perf_counter() - started, dict(tally.skipped), tally.no_link, dict(tally.trimmed),
         )  # fmt: skip
+        counts = " ".join(result_outcome.counts())
+        self._log(feed, outcome, new, duplicates, decision.delay, f"{counts} {detail}", started)
+        return result_outcome
 
     def _failed(
         self,
@@ -280,33 +328,47 @@ class Poller:
         )  # fmt: skip
 
     # ------------------------------------------------------------------ items -> articles
+    def _count_left_out(self, tally: _Tally) -> None:
+        """Metrics of what one document left out or trimmed (once its articles are in)."""
+        self.metrics.items_left_out(tally.skipped, tally.trimmed)
+        if tally.no_link:
+            self.metrics.derived_ids.inc(tally.no_link)
+
     def _candidates(self, feed: FeedConfig, items: Sequence[FeedItem]) -> list[_Candidate]:
         out: list[_Candidate] = []
         seen_here: set[str] = set()
         for item in items:
+            derived = False
             if item.link:
                 canonical = canonical_url(item.link)
                 ident = article_id(item.link)
-            else:
+            elif item.guid:
                 canonical = None
-                ident = stable_id(f"{canonical_url(feed.url)}#{item.guid}")
+                ident = guid_id(feed.url, item.guid)
+            else:  # neither link nor guid: an id from what the item says
+                canonical = None
+                ident = derived_id(feed.url, item.title, item.published_at, item.text)
+                derived = True
             if ident in seen_here:
                 continue
             seen_here.add(ident)
-            out.append(_Candidate(item, ident, item.link, canonical))
+            out.append(_Candidate(item, ident, item.link, canonical, derived))
         return out
 
     async def _new_articles(
-        self, feed: FeedConfig, items: Sequence[FeedItem]
+        self, feed: FeedConfig, items: Sequence[FeedItem], *, tally: _Tally | None = None
     ) -> tuple[list[Article], list[str], int]:
         """New articles of this fetch, the keys to mark as seen once published, and the
-        number of duplicates dropped."""
+        number of duplicates dropped; ``tally`` (if given) gets the left-out items by reason,
+        the trimmed ones and those published under a derived id."""
+        tally = tally if tally is not None else _Tally()
         candidates = self._candidates(feed, items)
         seen = self.state.seen_keys(c.id for c in candidates)
         fresh = [c for c in candidates if c.id not in seen and c.id not in self._inflight]
         duplicates = len(items) - len(fresh)
         if duplicates:
             self.metrics.items.labels("duplicate_id").inc(duplicates)
+            tally.skipped["duplicate_id"] += duplicates
         if not fresh:
             return [], [], duplicates
         self._inflight.update(c.id for c in fresh)
@@ -321,6 +383,7 @@ class Poller:
             for cand, text, fingerprint in zip(fresh, texts, prints, strict=True):
                 if fingerprint and (fingerprint in known or fingerprint in batch_prints):
                     self.metrics.items.labels("duplicate_text").inc()
+                    tally.skipped["duplicate_text"] += 1
                     duplicates += 1
                     keys.append(cand.id)  # this URL is the same story: do not look again
                     continue
@@ -329,6 +392,8 @@ class Poller:
                     keys.append(fingerprint)
                 keys.append(cand.id)
                 articles.append(self._article(feed, cand, text, fetched_at))
+                tally.no_link += cand.derived
+                tally.trimmed.update(cand.item.trimmed)
             self.metrics.items.labels("new").inc(len(articles))
         except BaseException:
             self._inflight.difference_update(c.id for c in fresh)
@@ -456,7 +521,8 @@ class Poller:
         except FeedParseError as exc:
             log.warning("feed=%s pushed document unreadable: %s", name, exc)
             return "parse_error"
-        articles, keys, duplicates = await self._new_articles(feed, parsed.items)
+        tally = _Tally(Counter(parsed.skipped))
+        articles, keys, duplicates = await self._new_articles(feed, parsed.items, tally=tally)
         if articles:
             claimed = [a.id for a in articles]
             try:
@@ -468,9 +534,15 @@ class Poller:
             finally:
                 self._inflight.difference_update(claimed)
             self.metrics.published.inc(len(articles))
+        self._count_left_out(tally)
         if keys:  # the stored schedule as it is, plus the keys just published
             self.state.commit_poll(self.state.feed(name) or self._previous(feed), keys)
-        log.info("feed=%s outcome=pushed new=%d duplicates=%d", name, len(articles), duplicates)
+        pushed = FeedOutcome(name, "pushed", len(articles), duplicates, skipped=dict(tally.skipped),
+                             no_link=tally.no_link, trimmed=dict(tally.trimmed))  # fmt: skip
+        log.info(
+            "feed=%s outcome=pushed new=%d duplicates=%d %s",
+            name, len(articles), duplicates, " ".join(pushed.counts()),
+        )  # fmt: skip
         return "accepted" if articles else "duplicate"
 
     async def aclose(self) -> None:

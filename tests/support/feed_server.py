@@ -24,6 +24,8 @@ bomb               a compression bomb: ``bomb_bytes`` (default 1 GiB) of XML whi
                    as about 1 MB of ``encoding`` (gzip, default; deflate; deflate_raw), with
                    an honest ``Content-Length``; ``trickle=N`` sends it N bytes at a time,
                    ``trickle_delay`` seconds apart (so many bombs inflate side by side)
+no_links           the feed's items with a title, text and date but no link and no guid
+                   (plus ``empty_items`` items with neither title nor text)
 encoded            the feed as usual, sent with ``Content-Encoding: encoding`` (gzip,
                    x-gzip, deflate, deflate_raw, gzip_members; br sends unreadable bytes)
 =================  ==========================================================================
@@ -402,6 +404,19 @@ class FeedServer:
             huge = Item("عنوان طويل " * (int(p.get("huge_title_chars", 1_000_000)) // 11),
                         items[0].text, "huge-1", items[0].published)  # fmt: skip
             return render_rss("طويل", self.base_url, [huge, *items])
+        if fault == "no_links":
+            parts = ['<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+                     "<title>بلا روابط</title>"]  # fmt: skip
+            for item in items:
+                parts.append(
+                    f"<item><title>{escape(item.title)}</title>"
+                    f"<pubDate>{format_datetime(item.published)}</pubDate>"
+                    f"<description>{escape(item.text)}</description></item>"
+                )
+            parts.extend("<item><description> </description></item>"
+                         for _ in range(int(p.get("empty_items", 0))))  # fmt: skip
+            parts.append("</channel></rss>")
+            return "".join(parts).encode("utf-8")
         if fault == "many_items":
             count = int(p.get("many_items", 10_000))
             many = []

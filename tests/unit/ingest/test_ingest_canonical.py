@@ -1,8 +1,12 @@
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
 from ingest.canonical import (
     article_id,
     canonical_url,
+    derived_id,
+    guid_id,
     normalize_text,
     stable_id,
     text_fingerprint,
@@ -55,3 +59,26 @@ def test_fingerprint_same_story_reformatted() -> None:
     )
     assert text_fingerprint("t", text) == text_fingerprint("other title", f"  {text}\n")
     assert text_fingerprint("t", "قصير") is None
+
+
+def test_derived_id_stable_across_cosmetic_changes_and_distinct_otherwise() -> None:
+    when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    feed = "https://news.example/rss"
+    base = derived_id(feed, "قُتِلَ ثلاثة", when, "نص الخبر الكامل.")
+    same = derived_id(
+        "http://www.news.example/rss?utm_source=x",  # the same feed
+        "قتل ثلاثة",  # without diacritics
+        when.astimezone(timezone(timedelta(hours=3))),  # the same instant
+        "  نص   الخبر الكامل ",  # spacing and punctuation
+    )
+    assert base == same and len(base) == 24
+    assert derived_id(feed, "قتل ثلاثة", when + timedelta(minutes=1), "نص الخبر الكامل") != base
+    assert derived_id(feed, "قتل أربعة", when, "نص الخبر الكامل") != base
+    assert derived_id(feed, "قتل ثلاثة", when, "نص آخر") != base
+    assert derived_id("https://other.example/rss", "قتل ثلاثة", when, "نص الخبر الكامل") != base
+    assert derived_id(feed, None, None, "نص") == derived_id(feed, "", None, "نص")
+
+
+def test_guid_id_is_per_feed() -> None:
+    assert guid_id("https://a.example/rss", "g1") == guid_id("http://www.a.example/rss", "g1")
+    assert guid_id("https://a.example/rss", "g1") != guid_id("https://b.example/rss", "g1")

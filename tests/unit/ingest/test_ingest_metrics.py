@@ -46,3 +46,14 @@ def test_metrics_exposed(served: tuple[IngestMetrics, HealthServer]) -> None:
     assert "marsad_ingest_bytes_total 1234.0" in text
     assert metrics.count("marsad_ingest_not_modified_ratio") == pytest.approx(2 / 3)
     assert get(f"http://127.0.0.1:{server.port}/nope")[0] == 404
+
+
+def test_left_out_items_counted_by_reason(served: tuple[IngestMetrics, HealthServer]) -> None:
+    metrics, server = served
+    metrics.items_left_out({"no_text": 2, "duplicate_id": 0}, {"bad_date": 1})
+    metrics.items_left_out({"no_text": 1, "over_item_cap": 40}, {})
+    text = get(f"http://127.0.0.1:{server.port}/metrics")[1].decode()
+    assert 'marsad_ingest_items_skipped_total{reason="no_text"} 3.0' in text
+    assert 'marsad_ingest_items_skipped_total{reason="over_item_cap"} 40.0' in text
+    assert 'reason="duplicate_id"' not in text  # zero counts create no series
+    assert 'marsad_ingest_items_trimmed_total{what="bad_date"} 1.0' in text

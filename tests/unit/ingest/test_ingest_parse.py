@@ -217,15 +217,38 @@ def test_ten_thousand_items_capped_with_reason() -> None:
     assert "10000 items; kept the first 300" in feed.warnings
 
 
-def test_items_without_link_or_text_skipped() -> None:
+def test_items_without_link_or_guid_kept_and_empty_ones_counted() -> None:
     body = (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
         "<item><title>only title, no link or guid</title></item>"
+        "<item><description>only text</description></item>"
+        "<item><guid>g-2</guid></item>"
         "<item><title>خبر</title><guid>g-1</guid></item></channel></rss>"
     ).encode()
     feed = parse_feed(body)
-    assert [i.guid for i in feed.items] == ["g-1"]
-    assert any("skipped" in w for w in feed.warnings)
+    assert [(i.title, i.link, i.guid) for i in feed.items] == [
+        ("only title, no link or guid", None, None),
+        (None, None, None),
+        ("خبر", "g-1", "g-1"),  # an RSS guid is a permalink unless it says otherwise
+    ]
+    assert feed.items[1].text == "only text"
+    assert feed.skipped == {"no_text": 1}
+    assert "1 items without title or text skipped" in feed.warnings
+
+
+def test_item_cap_and_trimmings_counted() -> None:
+    long_link = f"{BASE}/" + "x" * 5000
+    items = [Item(f"خبر {i}", "نص", f"s{i}", make_item(1).published, False) for i in range(12)]
+    items[0] = Item("ع" * 2000, "نص " * 40_000, "huge", make_item(1).published, link=long_link)
+    body = render_rss("t", BASE, items).replace(
+        b"<pubDate>", b"<pubDate>not a date</pubDate><x>", 1
+    )
+    feed = parse_feed(body, max_items=10)
+    assert feed.skipped == {"over_item_cap": 2}
+    assert set(feed.items[0].trimmed) == {
+        "title_truncated", "text_truncated", "link_too_long", "bad_date"
+    }  # fmt: skip
+    assert feed.items[0].link is None and feed.items[1].trimmed == ()
 
 
 def test_a_path_like_body_is_never_opened() -> None:

@@ -54,6 +54,10 @@ def test_new_items_published_once(feed_server: FeedServer) -> None:
     item = feed_server.add_item("a")
     third = h.once()["A"]
     assert (third.outcome, third.new, third.duplicates) == ("ok", 1, 3)
+    assert third.skipped == {"duplicate_id": 3}
+    fields = third.line().split("\t")
+    assert fields[:5] == ["A", "ok", "new=1", "duplicates=3", "skipped=3"]
+    assert fields[5].startswith("next_in=") and fields[6] == "skipped_by=duplicate_id:3"
     assert h.publisher.articles[-1].title == item.title
     assert len(h.publisher.articles) == 4
 
@@ -313,3 +317,45 @@ def test_old_state_file_without_body_hash_column_is_migrated(tmp_path: Path) -> 
     store = StateStore(path)
     state = store.feed("A")
     assert state is not None and state.etag == '"e"' and state.body_hash is None
+
+
+def test_items_without_link_or_guid_published_under_stable_ids(feed_server: FeedServer) -> None:
+    url = feed_server.add_feed("bare", items=20, fault="no_links", empty_items=2)
+    h = Harness(config({"name": "Bare", "url": url}))
+    out = h.once()["Bare"]
+    assert (out.outcome, out.new, out.no_link) == ("ok", 20, 20)
+    assert out.skipped == {"no_text": 2}
+    line = out.line()
+    assert "\tnew=20\t" in line and "\tno_link=20" in line and "skipped_by=no_text:2" in line
+    assert all(
+        a.url is None and a.model_dump()["canonical_url"] is None for a in h.publisher.articles
+    )
+    assert len({a.id for a in h.publisher.articles}) == 20
+    assert h.poller is not None
+    metrics = h.poller.metrics
+    assert metrics.count("marsad_ingest_items_derived_id_total") == 20
+    assert metrics.count("marsad_ingest_items_skipped_total", reason="no_text") == 2
+
+    feed_server.add_item("bare")  # the document changes: the 20 keep their ids
+    again = h.once()["Bare"]
+    assert (again.new, again.duplicates, again.no_link) == (1, 20, 1)
+    assert again.skipped == {"duplicate_id": 20, "no_text": 2}
+    assert len(h.publisher.articles) == 21
+
+
+def test_every_left_out_item_counted_by_reason(feed_server: FeedServer) -> None:
+    shared = make_item(90)
+    url = feed_server.add_feed("many", fault="many_items", many_items=600)
+    url_a = feed_server.add_feed("a", items=[shared, make_item(91)])
+    moved = Item(shared.title, shared.text, "moved-90", shared.published,
+                 link=f"{feed_server.base_url}/elsewhere/90")  # fmt: skip
+    url_b = feed_server.add_feed("b", items=[moved])
+    h = Harness(config({"name": "M", "url": url}, {"name": "A", "url": url_a}))
+    out = h.once()
+    assert out["M"].new == 500 and out["M"].skipped == {"over_item_cap": 100}
+    assert "skipped=100\t" in out["M"].line() and "skipped_by=over_item_cap:100" in out["M"].line()
+    h.cfg = config({"name": "B", "url": url_b})
+    b = h.once()["B"]
+    assert (b.new, b.skipped) == (0, {"duplicate_text": 1})
+    assert h.poller is not None
+    assert h.poller.metrics.count("marsad_ingest_items_skipped_total", reason="duplicate_text") == 1
