@@ -339,3 +339,26 @@ def test_forgotten_feed_is_unsubscribed() -> None:
     (unsub,) = sub.due(1.0)
     assert (unsub.mode, unsub.token) == ("unsubscribe", req.token)
     assert sub.delivery(req.token, b"x", sign(req.secret or "", b"x")).status == 410
+
+
+def test_poll_response_link_header_and_hold() -> None:
+    from ingest.feeds_config import FeedConfig
+    from ingest.fetch import FetchResult
+    from ingest.websub import WebSub, link_header_of
+
+    header = f'<{HUB}>; rel="hub", <{TOPIC}>; rel="self"'
+    result = FetchResult(FEED, FEED, 200, b"<rss><channel/></rss>", headers={"LINK": header})
+    assert link_header_of(result) == header
+    clock = [1000.0]
+    websub = WebSub(WebSubConfig("127.0.0.1", 0, poll_interval=600), clock=lambda: clock[0])
+    websub.observe(FeedConfig(name="A", url=FEED), result)
+    websub.observe(FeedConfig(name="B", url=FEED, push=False), result)
+    assert set(websub.subscriber.feeds) == {"A"}
+    (req,) = websub.subscriber.due(1000.0)
+    assert (req.hub, req.topic) == (HUB, TOPIC)
+    assert websub.hold("A", 1000.0) is None  # not verified yet: poll
+    websub.subscriber.verify(req.token, verification(req), 1000.0)
+    assert websub.hold("A", 1001.0) == 1006.0  # live: held, re-checked every 5 s
+    assert websub.hold("A", 1599.0) == 1600.0 and websub.hold("A", 1600.0) is None
+    websub.observe(FeedConfig(name="A", url=FEED), FetchResult(FEED, FEED, 200, b"<rss/>"))
+    assert websub.hold("A", 1001.0) is None  # the feed dropped its hub
