@@ -11,10 +11,16 @@ kinds the notifier acts on:
   ``channel_not_found``…).  The alert is parked on the dead-letter topic.
 
 Both are :class:`DeliveryError`, of the project's one error family (:mod:`marsad.errors`).
+
+Each sink also names where its messages land, :meth:`Sink.destination`, which is what the
+ledger keys deliveries by (an alert is delivered once *per destination*): the bot's Slack
+workspace (team id, from ``auth.test``) and channel, the webhook URL's hash (the URL itself is
+a secret and is never stored), the console's JSONL file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -34,6 +40,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from alerts.blocks import METADATA_EVENT, SlackMessage, marker
+from alerts.ledger import Destination
 from marsad.errors import MarsadError
 
 log = logging.getLogger(__name__)
@@ -93,6 +100,12 @@ class Sink(Protocol):
 
     def check(self) -> str:
         """Verify credentials at start-up; return a description for the log."""
+        ...
+
+    def destination(self, channel: str) -> Destination:
+        """Where a message to ``channel`` lands: stable across runs and restarts, the same
+        for every sink that reaches the same place. May raise a :class:`DeliveryError`
+        (the bot asks Slack which workspace its token belongs to, once)."""
         ...
 
     def post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> Posted: ...
@@ -183,14 +196,31 @@ class SlackBotSink:
             retry_handlers=retry_handlers(max_retries),
         )
         self._channel_ids: dict[str, str] = {}
+        self._team_id: str | None = None
 
-    def check(self) -> str:
+    def _auth_test(self) -> Any:
         try:
             resp = self.client.auth_test()
         except Exception as exc:
             raise _classify(exc, "auth.test") from exc
+        self._team_id = str(resp.get("team_id") or "") or None
+        return resp
+
+    def check(self) -> str:
+        resp = self._auth_test()
         who = f"{resp.get('user', '?')} in team {resp.get('team', '?')}"
         return f"Slack bot {who} ({self.base_url})"
+
+    def destination(self, channel: str) -> Destination:
+        """``slack:<team id>`` and the channel as routed. The team id comes from ``auth.test``
+        (made by :meth:`check` at start-up, else once here); a token whose answer has no
+        team id is named by a hash of the token instead."""
+        if self._team_id is None:
+            self._auth_test()
+        if self._team_id is None:
+            token = self.client.token or ""
+            self._team_id = "token-" + hashlib.sha256(token.encode()).hexdigest()[:16]
+        return Destination(f"slack:{self._team_id}", channel)
 
     def post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> Posted:
         try:
@@ -292,6 +322,13 @@ class WebhookSink:
         self.client = WebhookClient(
             url, timeout=timeout, retry_handlers=retry_handlers(max_retries)
         )
+        # The URL is the credential: only a hash of it may be written down.
+        self._identity = hashlib.sha256(url.strip().encode()).hexdigest()[:16]
+
+    def destination(self, channel: str) -> Destination:
+        """``webhook:<sha-256 of the URL, 16 hex digits>``: a webhook posts to one fixed
+        channel, so the routed channel is no part of it."""
+        return Destination(f"webhook:{self._identity}")
 
     def check(self) -> str:
         return "Slack incoming webhook (fixed channel; revisions are posted as new messages)"
@@ -346,6 +383,10 @@ class ConsoleSink:
     def check(self) -> str:
         self.jsonl.parent.mkdir(parents=True, exist_ok=True)
         return f"console + {self.jsonl} (set SLACK_BOT_TOKEN or SLACK_WEBHOOK_URL for Slack)"
+
+    def destination(self, channel: str) -> Destination:
+        """``console:<absolute path of the JSONL file>``, the record of what was shown."""
+        return Destination(f"console:{self.jsonl.resolve()}")
 
     def post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> Posted:
         line = json.dumps(

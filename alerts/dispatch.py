@@ -7,6 +7,11 @@ test with a fake Slack and no broker.  The order of durable steps is the whole p
 2. ledger says pending → an earlier attempt died mid-call: ask the sink whether Slack has the
    message (message metadata); if yes, record it and stop;
 3. write ``pending``, call Slack, write ``delivered`` — and only then may the caller commit.
+
+Every question to the ledger is asked *per destination* (:meth:`alerts.delivery.Sink.destination`):
+what the console printed, or another webhook posted, does not count as delivered here. A
+revision's destination is where its alert already lives in this sink's scope (the root message
+it edits), else where routing sends it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from enum import StrEnum
 
 from alerts import blocks, changes
 from alerts.delivery import LookupUnsupported, PermanentDeliveryError, Posted, Sink
-from alerts.ledger import Entry, Ledger
+from alerts.ledger import Destination, Entry, Ledger
 from alerts.routing import RoutingConfig
 from marsad.records import Alert
 
@@ -50,6 +55,8 @@ class Dispatcher:
         self.ledger = ledger
         self.sink = sink
         self.routing = routing
+        #: the destination of the delivery in progress (set by :meth:`deliver`)
+        self._destination: Destination | None = None
 
     def deliver(self, alert: Alert) -> Result:
         """Deliver one alert revision exactly once as far as the ledger and Slack can tell.
@@ -57,11 +64,15 @@ class Dispatcher:
         Raises the sink's Transient/PermanentDeliveryError; the ledger then still says
         ``pending``, which is what makes the next attempt check Slack first.
         """
-        entry = self.ledger.get(alert.id, alert.revision)
+        routed = self.sink.destination(self.routing.channel_for(alert))
+        self.ledger.claim(self.sink.name, self.sink.destination)  # rows of an older ledger
+        root = self.ledger.latest_delivered(alert.id, routed.scope)
+        threaded = root is not None and bool(root.ts and root.channel) and self.sink.can_update
+        self._destination = root.where if threaded and root is not None else routed
+        entry = self.ledger.get(alert.id, alert.revision, self._destination)
         if entry is not None and entry.state in ("delivered", "parked"):
             log.info("alert %s r%d already %s: skipped", alert.id, alert.revision, entry.state)
             return Result(Outcome.DUPLICATE, entry.channel, entry.ts)
-        root = self.ledger.latest_delivered(alert.id)
         if root is not None and root.revision > alert.revision:
             log.info(
                 "alert %s r%d is older than delivered r%d: skipped",
@@ -74,14 +85,23 @@ class Dispatcher:
             recovered = self._recover(alert, entry)
             if recovered is not None:
                 return recovered
-        if root is not None and root.ts and self.sink.can_update and root.channel:
+        if threaded and root is not None:
             return self._revise(alert, root)
         return self._post(alert, root)
+
+    def _target(self) -> Destination:
+        assert self._destination is not None, "ledger writes happen inside deliver()"
+        return self._destination
+
+    def _pending(self, alert: Alert, channel: str, ts: str | None = None) -> None:
+        self.ledger.mark_pending(
+            alert.id, alert.revision, self.sink.name, channel, ts, destination=self._target()
+        )
 
     def _post(self, alert: Alert, previous: Entry | None) -> Result:
         channel = self.routing.channel_for(alert)
         message = blocks.render(alert)
-        self.ledger.mark_pending(alert.id, alert.revision, self.sink.name, channel)
+        self._pending(alert, channel)
         posted = self.sink.post(channel, message)
         if previous is not None and not self.sink.can_update:
             # Webhook/console: no edits, so the change note follows the new message.
@@ -93,7 +113,7 @@ class Dispatcher:
 
     def _revise(self, alert: Alert, root: Entry) -> Result:
         assert root.channel is not None and root.ts is not None
-        self.ledger.mark_pending(alert.id, alert.revision, self.sink.name, root.channel, root.ts)
+        self._pending(alert, root.channel, root.ts)
         # chat.update is idempotent: repeating it after a crash does no harm.
         try:
             self.sink.update(root.channel, root.ts, blocks.render(alert))
@@ -190,4 +210,5 @@ class Dispatcher:
             ts=ts or None,
             reply_ts=reply.ts if reply else None,
             facts=changes.facts(alert),
+            destination=self._target(),
         )

@@ -23,7 +23,7 @@ from alerts.delivery import (
     _matches,
 )
 from alerts.dispatch import Dispatcher, Outcome
-from alerts.ledger import Ledger
+from alerts.ledger import Destination, Ledger
 from marsad.records import Alert
 from tests.support import alert_samples as samples
 from tests.support.slack_server import DEFAULT_TOKEN, SlackServer
@@ -179,16 +179,20 @@ def test_rate_limit_honours_retry_after(ledger: Ledger) -> None:
 
 
 def test_server_errors_are_retried_by_slack_sdk(slack: SlackServer, ledger: Ledger) -> None:
+    sink = bot(slack)
+    sink.check()  # start-up's auth.test (it also names the workspace the ledger keys by)
     slack.fail_next_5xx(2)
-    result = Dispatcher(ledger, bot(slack), ROUTES).deliver(alert())
+    result = Dispatcher(ledger, sink, ROUTES).deliver(alert())
     assert result.outcome is Outcome.POSTED
-    assert [c.status for c in slack.calls] == [500, 500, 200]
+    assert [c.status for c in slack.calls] == [200, 500, 500, 200]
 
 
 def test_persistent_server_errors_are_transient(slack: SlackServer, ledger: Ledger) -> None:
+    sink = bot(slack, max_retries=1)
+    sink.check()
     slack.fail_next_5xx(10)
     with pytest.raises(TransientDeliveryError, match="internal_error"):
-        Dispatcher(ledger, bot(slack, max_retries=1), ROUTES).deliver(alert())
+        Dispatcher(ledger, sink, ROUTES).deliver(alert())
     assert ledger.get("alert-0001", 1).state == "pending"  # type: ignore[union-attr]
 
 
@@ -246,9 +250,13 @@ def test_deleted_original_gets_a_fresh_post(slack: SlackServer, ledger: Ledger) 
 
 def test_lookup_refused_falls_back_to_posting(slack: SlackServer, ledger: Ledger) -> None:
     """Missing history scope must not park the alert: posting again beats losing it."""
-    ledger.mark_pending("alert-0001", 1, "slack", "C0NOHIST1")
+    # The interrupted attempt was for this destination, but must be looked up in a channel
+    # the bot cannot read (as a revision's pending row names its root's channel).
+    where = Destination("slack:T000", "#marsad-alerts")
+    ledger.mark_pending("alert-0001", 1, "slack", "C0NOHIST1", destination=where)
     slack.missing_channels.add("C0NOHIST1")
     routes = routing.parse('default_channel: "#marsad-alerts"')
     result = Dispatcher(ledger, bot(slack), routes).deliver(alert())
     assert result.outcome is Outcome.POSTED
     assert len(slack.messages("#marsad-alerts")) == 1
+    assert slack.calls_of("conversations.history")  # it did try to look, and was refused
