@@ -16,7 +16,7 @@ from alerts import routing
 from alerts.delivery import Sink, make_sink
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
-from alerts.notifier import Notifier, Stats
+from alerts.notifier import Notifier, Stats, close_clients
 from marsad.records import Alert
 from marsad.settings import Settings
 from marsad.topics import Topics, dlq
@@ -72,7 +72,8 @@ def run_notifier(
     group_id: str | None = None,
     max_idle_s: float | None = None,
 ) -> Stats:
-    """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly.
+    """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly
+    (in this thread, after the loop: see :func:`alerts.notifier.close_clients`).
 
     ``group_id`` defaults to the namespace's notifier group."""
     from kafka import KafkaConsumer, KafkaProducer
@@ -89,16 +90,16 @@ def run_notifier(
         session_timeout_ms=10_000,
         heartbeat_interval_ms=3_000,
     )
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        client_id="marsad-alerts-dlq",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=0,
-    )
+    producer = None
     try:
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="marsad-alerts-dlq",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=0,
+        )
         notifier = Notifier(dispatcher, consumer, producer, dlq_topic=dlq(topics.alerts))
         return notifier.run(stop, max_idle_s=max_idle_s)
     finally:
-        consumer.close(autocommit=False)
-        producer.close(timeout=10)
+        close_clients(consumer, producer)

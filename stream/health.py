@@ -61,6 +61,7 @@ class StreamHealth:
         self._lock = threading.Lock()
         self._progress: dict[tuple[str, int], Progress] = {}
         self._look: dict[tuple[str, int], Progress] = {}
+        self._seen: set[tuple[str, int]] = set()
         self.registry = CollectorRegistry()
         r, labels = self.registry, ["topic", "partition"]
         self.lag = Gauge(
@@ -105,6 +106,7 @@ class StreamHealth:
         """One partition of the current look (``now``: Unix time)."""
         key = _key(tp)
         with self._lock:
+            self._seen.add(key)
             progress = check_progress(self._progress.get(key), committed, high, now)
             if progress is not None:
                 self._look[key] = progress
@@ -124,7 +126,8 @@ class StreamHealth:
                 self.lag.labels(topic, str(part)).set(p.lag)
                 self.committed.labels(topic, str(part)).set(p.committed)
                 self.last_progress.labels(topic, str(part)).set(p.since)
-            self.assigned.set(len(self._progress))
+            self.assigned.set(len(self._seen))
+            self._seen = set()
             self.last_check = now
         self.checked.set(now)
         self.stalled.set(1 if self.verdict(now)[0] != "ok" else 0)
@@ -145,7 +148,7 @@ class StreamHealth:
         since = self.last_check if self.last_check is not None else self.started
         details: dict[str, Any] = {
             "last_check_age_s": None if self.last_check is None else round(now - since, 1),
-            "assigned": len(self._progress),
+            "tracked": len(self._progress),
             "lag": sum(p.lag for p in self._progress.values()),
         }
         if idle:

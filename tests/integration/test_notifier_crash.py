@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,18 @@ def start_notifier(
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+#: What kafka-python prints when its sockets are closed under its IO thread (issue #12, 8).
+SHUTDOWN_NOISE = ("Traceback", "Unhandled exception", "Invalid file descriptor", "not registered")
+
+
+def assert_clean_stop(log: str) -> None:
+    """One stop line (the signal's), one closing summary, and no traceback or client noise."""
+    noise = [line for line in log.splitlines() if any(n in line for n in SHUTDOWN_NOISE)]
+    assert not noise, "\n".join(noise)
+    assert len([ln for ln in log.splitlines() if "SIGTERM:" in ln]) == 1, log
+    assert log.count("notifier stopped:") == 1, log
 
 
 def ledger_states(home: Path) -> dict[str, str]:
@@ -151,6 +164,7 @@ def test_sigterm_finishes_current_alert_and_exits_cleanly(
         posted = [str(alert_id_of(m)) for m in slack.messages("#marsad-alerts")]
     log = (tmp_path / "notifier.log").read_text(encoding="utf-8")
     assert "SIGTERM: finishing the current alert" in log
+    assert_clean_stop(log)
     assert len(posted) == 2  # the one in flight when the signal came was finished
     states = ledger_states(tmp_path)
     assert sorted(k.split("@")[0] for k, s in states.items() if s == "delivered") == sorted(posted)
@@ -158,6 +172,34 @@ def test_sigterm_finishes_current_alert_and_exits_cleanly(
     done = sum((v or 0) for v in committed(kafka_bootstrap, group).values())
     start = sum(end_offsets(kafka_bootstrap).values()) - len(alerts)
     assert done - start == 2
+
+
+def test_sigterm_while_idle_stops_cleanly_and_leaves_the_group(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """SIGTERM while the notifier waits on an empty topic (a fetch and heartbeats in
+    flight): exit 0, one stop line, no kafka-python traceback, and the group is left at
+    once (not after the session timeout)."""
+    from marsad.kafka.probes import GroupProbe
+
+    group = fresh_group(kafka_bootstrap)
+    alert = samples.alert(f"idle-{uuid.uuid4().hex[:6]}", severity="warning")
+    with SlackServer() as slack:
+        proc = start_notifier(kafka_bootstrap, group, tmp_path, slack, DEFAULT_TOKEN)
+        try:
+            produce_alerts(kafka_bootstrap, [alert])
+            wait_until(lambda: slack.messages("#marsad-alerts"), timeout=60, message="posted")
+            with GroupProbe(kafka_bootstrap) as probe:
+                wait_until(lambda: probe.state(group) == "Stable", 30, "group stable")
+                time.sleep(1.5)  # idle: the consumer is inside a long-poll fetch
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=30) == 0
+                assert probe.state(group) in ("Empty", "Dead"), probe.state(group)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert_clean_stop((tmp_path / "notifier.log").read_text(encoding="utf-8"))
 
 
 def test_console_mode_without_tokens_writes_jsonl(kafka_bootstrap: str, tmp_path: Path) -> None:

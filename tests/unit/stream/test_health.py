@@ -32,6 +32,7 @@ def test_progress_keeps_the_worker_live_and_is_exported() -> None:
     clock = Clock()
     h = _health(clock)
     feed(h, [(TP("articles", 0), 5, 9), (TP("articles", 1), 3, 3), (TP("articles", 2), None, 4)])
+    assert "marsad_stream_assigned_partitions 3.0" in h.render().decode()
     assert h.health()[0] == 200
     clock.now += 25
     feed(h, [(TP("articles", 0), 7, 9), (TP("articles", 1), 3, 3)])
