@@ -9,6 +9,12 @@ notifications and by clients that do not render blocks.
 Every string that comes from an article or from upstream summaries is escaped with
 :func:`alerts.mrkdwn.escape` before it enters a mrkdwn element; the header is ``plain_text``
 (Slack parses no mentions or links there).
+
+Every message fits Slack's limits by construction (Slack refuses the whole message with
+``invalid_blocks`` otherwise, and the alert would be parked): each value from upstream is
+capped before it is wrapped in our markup, lists are cut by whole item with "(+N more)",
+links are labelled with their host (and a path stub when two share a host) and a link whose
+target is too long is shown as its label; at most 7 blocks, 6 fields, 1 context element.
 """
 
 from __future__ import annotations
@@ -18,15 +24,38 @@ from datetime import datetime
 from typing import Any
 
 from alerts.labels import QUALIFIER_WORDS, SEVERITY_EMOJI, actor_name, governorate_name
-from alerts.mrkdwn import escape, isolate_rtl, quote, rtl_paragraph, safe_link, truncate
+from alerts.mrkdwn import (
+    clip,
+    code,
+    escape,
+    fit_lines,
+    isolate_rtl,
+    join_within,
+    link_label,
+    quote,
+    rtl_paragraph,
+    safe_link,
+    slack_len,
+    truncate,
+)
 from marsad.records import Alert, StoredIncident
 
 #: Slack's documented limits.
-HEADER_MAX = 150
-FIELD_MAX = 2000
-SECTION_MAX = 3000
-TEXT_MAX = 3000
+HEADER_MAX = 150  # a header's plain_text
+FIELD_MAX = 2000  # each of a section's fields
+FIELDS_MAX = 10  # fields per section
+SECTION_MAX = 3000  # a section's text, a context element's text
+CONTEXT_ELEMENTS_MAX = 10
+BLOCKS_MAX = 50
+MESSAGE_TEXT_MAX = 40000  # a message's top-level ``text``
+#: Ours, within those.
+TEXT_MAX = 3000  # kept for readers of the old name: the fallback is far shorter
+FALLBACK_MAX = 500  # the fallback text before its marker: a notification, not the message
+MARKER_MAX = 4000  # a longer alert id is left out of the fallback (the metadata has it)
 MAX_LINKS = 8
+VALUE_MAX = 300  # one value from upstream in a field: a rule name, a window group, a place
+ITEM_MAX = 100  # one item of a list: a source's name, an incident id
+NAMES_MAX = 1000  # the line of source names
 
 #: Message metadata event type: lets the notifier find its own messages after a crash.
 METADATA_EVENT = "marsad_alert"
@@ -75,9 +104,9 @@ def toll_text(inc: StoredIncident) -> str:
         lines.append(f"*Captured:* {inc.captured}")
     if inc.killed_by_actor:
         sides = sorted(inc.killed_by_actor.items(), key=lambda kv: (-kv[1], kv[0]))
-        per_side = ", ".join(f"{escape(actor_name(a))} {n}" for a, n in sides)
-        lines.append(f"*Killed per side:* {per_side}")
-    return "\n".join(lines)
+        per_side = [truncate(f"{escape(actor_name(a))} {n}", ITEM_MAX) for a, n in sides]
+        lines.append(f"*Killed per side:* {join_within(per_side, ', ', FIELD_MAX // 2)}")
+    return fit_lines(lines, FIELD_MAX)
 
 
 def place_text(inc: StoredIncident) -> str:
@@ -85,37 +114,53 @@ def place_text(inc: StoredIncident) -> str:
     if loc is None:
         return "not reported"
     # English first: the line stays left-to-right whatever the client's direction guess.
-    names = [escape(loc.name_en), isolate_rtl(escape(loc.name_ar))]
+    names = [
+        truncate(escape(loc.name_en), VALUE_MAX),
+        isolate_rtl(truncate(escape(loc.name_ar), VALUE_MAX)),
+    ]
     line = " · ".join(n for n in names if n)
     gov = governorate_name(loc.admin1)
     if gov and loc.admin1:
-        line += f"\n{escape(gov)} ({escape(loc.admin1)})"
+        line += f"\n{truncate(escape(gov), VALUE_MAX)} ({truncate(escape(loc.admin1), ITEM_MAX)})"
     return line
 
 
 def actors_text(inc: StoredIncident) -> str:
-    targets = ", ".join(escape(actor_name(t)) for t in inc.targets) or "not reported"
-    return f"{escape(actor_name(inc.perpetrator))} → {targets}"
+    names = [truncate(escape(actor_name(t)), ITEM_MAX) for t in inc.targets]
+    targets = join_within(names, ", ", FIELD_MAX // 2) or "not reported"
+    return f"{truncate(escape(actor_name(inc.perpetrator)), ITEM_MAX)} → {targets}"
 
 
-def sources_text(inc: StoredIncident) -> str:
-    names = ", ".join(escape(s) for s in inc.sources)
-    links = " · ".join(safe_link(u) for u in inc.urls[:MAX_LINKS])
-    if len(inc.urls) > MAX_LINKS:
-        links += f" (+{len(inc.urls) - MAX_LINKS} more)"
-    return "\n".join(p for p in (names, links) if p) or "not reported"
+def sources_text(inc: StoredIncident, limit: int = SECTION_MAX - len("*Sources:* ")) -> str:
+    """Source names, then up to :data:`MAX_LINKS` links, each list cut by whole item with
+    its "(+N more)" note, the whole within ``limit``."""
+    names = join_within([truncate(escape(s), ITEM_MAX) for s in inc.sources], ", ", NAMES_MAX)
+    shown = inc.urls[:MAX_LINKS]
+    hosts = [link_label(u) for u in shown]
+    links = [
+        safe_link(u, with_path=host is not None and hosts.count(host) > 1)
+        for u, host in zip(shown, hosts, strict=True)
+    ]
+    links += [""] * (len(inc.urls) - len(shown))  # counted by the note, never shown
+    room = limit - (slack_len(names) + 1 if names else 0)
+    link_line = join_within(links, " · ", room, max_items=len(shown))
+    return "\n".join(p for p in (names, link_line) if p) or "not reported"
 
 
 def header_text(alert: Alert) -> str:
     emoji = SEVERITY_EMOJI.get(alert.severity, "")
-    summary = alert.summary_en or alert.summary_ar or alert.rule
+    summary = " ".join((alert.summary_en or alert.summary_ar or alert.rule).split())
     tag = " (merged)" if alert.merged_into else " (updated)" if alert.revision > 1 else ""
-    return truncate(f"{emoji} {alert.severity.upper()} · {summary}{tag}".strip(), HEADER_MAX)
+    head = f"{emoji} {alert.severity.upper()} · ".lstrip()
+    room = HEADER_MAX - slack_len(head) - slack_len(tag)
+    return f"{head}{clip(summary, room)}{tag}"
 
 
 def merged_text(into: str) -> str:
     """The line a twin's last revision shows: the event goes on in the surviving alert."""
-    return f":link: Merged into alert `{escape(into)}`: the same event; updates continue there."
+    return (
+        f":link: Merged into alert {code(into, VALUE_MAX)}: the same event; updates continue there."
+    )
 
 
 def fallback_text(alert: Alert) -> str:
@@ -130,8 +175,14 @@ def fallback_text(alert: Alert) -> str:
             parts.append(f"injured {_count(inc.injured, inc.injured_qualifier)}")
     if alert.merged_into:
         parts.append(f"merged into alert {escape(alert.merged_into)}")
-    text = " — ".join(parts)
-    return truncate(text, TEXT_MAX - 60) + " " + escape(marker(alert.id, alert.revision))
+    return _with_marker(" — ".join(parts), alert)
+
+
+def _with_marker(text: str, alert: Alert) -> str:
+    """A short fallback text, then the marker (left out only for an absurdly long id)."""
+    tag = escape(marker(alert.id, alert.revision))
+    body = truncate(text, FALLBACK_MAX)
+    return f"{body} {tag}" if slack_len(tag) <= MARKER_MAX else body
 
 
 def _incident_blocks(inc: StoredIncident, rule: str) -> list[dict[str, Any]]:
@@ -140,24 +191,17 @@ def _incident_blocks(inc: StoredIncident, rule: str) -> list[dict[str, Any]]:
         event += f" — {escape(inc.sub_event_type)}"
     when = inc.occurred_on.isoformat() if inc.occurred_on else "not reported"
     fields = [
-        _mrkdwn(truncate(toll_text(inc), FIELD_MAX)),
-        _mrkdwn(truncate(f"*Place:*\n{place_text(inc)}", FIELD_MAX)),
+        _mrkdwn(toll_text(inc)),
+        _mrkdwn(fit_lines(["*Place:*", *place_text(inc).split("\n")], FIELD_MAX)),
         _mrkdwn(f"*Date:*\n{when}"),
         _mrkdwn(truncate(f"*Perpetrator → targets:*\n{actors_text(inc)}", FIELD_MAX)),
-        _mrkdwn(f"*Event:*\n{event}"),
-        _mrkdwn(f"*Rule:*\n`{escape(rule)}`"),
+        _mrkdwn(f"*Event:*\n{truncate(event, VALUE_MAX)}"),
+        _mrkdwn(f"*Rule:*\n{code(rule, VALUE_MAX)}"),
     ]
     blocks: list[dict[str, Any]] = [{"type": "section", "fields": fields}]
-    blocks.append(
-        {
-            "type": "section",
-            "text": _mrkdwn(truncate(f"*Sources:* {sources_text(inc)}", SECTION_MAX)),
-        }
-    )
+    blocks.append({"type": "section", "text": _mrkdwn(f"*Sources:* {sources_text(inc)}")})
     if inc.evidence.strip():
-        blocks.append(
-            {"type": "section", "text": _mrkdwn(truncate(quote(inc.evidence), SECTION_MAX))}
-        )
+        blocks.append({"type": "section", "text": _mrkdwn(quote(inc.evidence, SECTION_MAX))})
     return blocks
 
 
@@ -166,41 +210,49 @@ def _when(value: Any) -> str:
     try:
         return datetime.fromisoformat(str(value)).strftime("%Y-%m-%d %H:%M UTC")
     except ValueError:
-        return escape(str(value))
+        return _value(value)
+
+
+def _value(value: Any, limit: int = VALUE_MAX) -> str:
+    """Any value from upstream, escaped and capped."""
+    return truncate(escape(str(value)), limit)
 
 
 def group_text(group_by: str, group: str) -> str:
     if group_by == "admin1":
         name = governorate_name(group)
-        return f"{escape(name)} ({escape(group)})" if name and name != group else escape(group)
+        if name and name != group:
+            return f"{_value(name)} ({_value(group, ITEM_MAX)})"
+        return _value(group)
     if group_by == "perpetrator":
-        return escape(actor_name(group))
-    return escape(group)
+        return _value(actor_name(group))
+    return _value(group)
 
 
 def _window_blocks(alert: Alert) -> list[dict[str, Any]]:
     """Window and surge alerts: the period, the total against its threshold or baseline."""
     w = alert.window or {}
     metric = {"killed": "killed", "count": "incidents"}.get(str(w.get("metric")), "")
-    total = f"{escape(str(w.get('total', '?')))} {metric}".strip()
+    total = f"{_value(w.get('total', '?'), ITEM_MAX)} {metric}".strip()
     if "threshold" in w:
-        total += f" (threshold {escape(str(w['threshold']))})"
+        total += f" (threshold {_value(w['threshold'], ITEM_MAX)})"
     fields = [
         _mrkdwn(f"*Total:*\n{total}"),
         _mrkdwn(f"*Period:*\n{_when(w.get('start', '?'))} →\n{_when(w.get('end', '?'))}"),
     ]
     if w.get("group"):
-        by = escape(str(w.get("group_by", "group")))
+        # a '*' would end the bold label early
+        by = _value(str(w.get("group_by", "group")).replace("*", ""), ITEM_MAX)
         fields.append(_mrkdwn(f"*By {by}:*\n{group_text(str(w.get('group_by')), str(w['group']))}"))
     if alert.kind == "surge":
-        baseline = escape(str(w.get("baseline_mean", "?")))
-        windows = escape(str(w.get("baseline_windows", "?")))
-        factor = escape(str(w.get("factor", "?")))
+        baseline = _value(w.get("baseline_mean", "?"), ITEM_MAX)
+        windows = _value(w.get("baseline_windows", "?"), ITEM_MAX)
+        factor = _value(w.get("factor", "?"), ITEM_MAX)
         fields.append(
             _mrkdwn(f"*Baseline:*\nmean {baseline} over {windows} windows; ×{factor} fires")
         )
     fields.append(_mrkdwn(f"*Incidents:*\n{len(alert.incident_ids)}"))
-    fields.append(_mrkdwn(f"*Rule:*\n`{escape(alert.rule)}`"))
+    fields.append(_mrkdwn(f"*Rule:*\n{code(alert.rule, VALUE_MAX)}"))
     return [{"type": "section", "fields": fields}]
 
 
@@ -215,16 +267,16 @@ def render(alert: Alert) -> SlackMessage:
         blocks.append(
             {
                 "type": "section",
-                "text": _mrkdwn(truncate(rtl_paragraph(escape(alert.summary_ar)), SECTION_MAX)),
+                "text": _mrkdwn(rtl_paragraph(truncate(escape(alert.summary_ar), SECTION_MAX - 2))),
             }
         )
     if alert.incident is not None:
         blocks.extend(_incident_blocks(alert.incident, alert.rule))
     else:
         blocks.extend(_window_blocks(alert))
-    incidents = ", ".join(escape(i) for i in alert.incident_ids[:5]) or "—"
+    incidents = ", ".join(_value(i, ITEM_MAX) for i in alert.incident_ids[:5]) or "—"
     context = (
-        f"Marsad · alert `{escape(alert.id)}` · revision {alert.revision} · "
+        f"Marsad · alert {code(alert.id, VALUE_MAX)} · revision {alert.revision} · "
         f"incidents {incidents} · created {alert.created_at.isoformat(timespec='minutes')}"
     )
     blocks.append({"type": "context", "elements": [_mrkdwn(truncate(context, SECTION_MAX))]})
@@ -236,8 +288,10 @@ def render(alert: Alert) -> SlackMessage:
 def render_update_reply(alert: Alert, change_summary: str) -> SlackMessage:
     """The short threaded reply posted when a revision edits the original message."""
     text = escape(change_summary)
+    lead = ":arrows_counterclockwise: "
+    body = truncate(text, SECTION_MAX - len(lead))  # changes.summary already fits: a guard
     return SlackMessage(
-        text=f"{text} {escape(marker(alert.id, alert.revision))}",
-        blocks=[{"type": "section", "text": _mrkdwn(f":arrows_counterclockwise: {text}")}],
+        text=_with_marker(text, alert),
+        blocks=[{"type": "section", "text": _mrkdwn(f"{lead}{body}")}],
         metadata=metadata(alert.id, alert.revision, part="reply"),
     )

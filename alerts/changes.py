@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from alerts.mrkdwn import escape, slack_len, truncate
 from marsad.records import Alert
+
+#: the reply's sentence, escaped, fits one section after its emoji (Slack: 3,000)
+SUMMARY_MAX = 2900
+#: one phrase, escaped (upstream ``changes`` are free text)
+PHRASE_MAX = 300
 
 
 def facts(alert: Alert) -> dict[str, Any]:
@@ -55,5 +61,34 @@ def describe(previous: dict[str, Any] | None, current: dict[str, Any]) -> list[s
 def summary(alert: Alert, previous: dict[str, Any] | None) -> str:
     """The thread reply's sentence: upstream's own ``changes`` if given, else our diff."""
     phrases = list(alert.changes) or describe(previous, facts(alert))
-    body = ", ".join(phrases) if phrases else "details revised"
-    return f"Updated to revision {alert.revision}: {body}"
+    head = f"Updated to revision {alert.revision}: "
+    body = _within(phrases, SUMMARY_MAX - len(head)) if phrases else "details revised"
+    return head + body
+
+
+def _more_changes(n: int) -> str:
+    return f" (+{n} more change{'s' if n != 1 else ''})"
+
+
+def _within(phrases: list[str], limit: int) -> str:
+    """Whole phrases, each capped, within ``limit`` once escaped for Slack, then the note
+    for the rest ("(+N more changes)"), which is always kept."""
+    capped = [_cap(p) for p in phrases]
+    kept = used = 0
+    for k, phrase in enumerate(capped, 1):
+        used += slack_len(escape(phrase)) + (2 if k > 1 else 0)
+        if used > limit:
+            break
+        rest = len(capped) - k
+        if used + (len(_more_changes(rest)) if rest else 0) <= limit:
+            kept = k
+    rest = len(capped) - kept
+    return (", ".join(capped[:kept]) + (_more_changes(rest) if rest else "")).strip()
+
+
+def _cap(phrase: str) -> str:
+    """A phrase whose escaped form is at most :data:`PHRASE_MAX` (cut between escapes)."""
+    if slack_len(escape(phrase)) <= PHRASE_MAX:
+        return phrase
+    cut = truncate(escape(phrase), PHRASE_MAX)
+    return cut.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
