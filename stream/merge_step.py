@@ -174,9 +174,6 @@ def merge_candidate(
         for h in joined
         if h.incident.id != survivor_id
     ]
-    changes = list(result.changes)
-    if absorbed and prev is not None:
-        changes.append("merged " + ", ".join(a.id for a in absorbed))
     # A new report changes the group even when it adds no toll, fact or source (a second
     # incident read in an article already held): it must be stored, or a later report that
     # only it links to would start an incident of its own.
