@@ -74,9 +74,8 @@ def incident_alerts(
     ``fired`` maps alert id -> ``{"revision": alert revision, "incident_revision": n}``.
     Background incidents never fire (they should not reach here; this is the last guard).
     """
-    survivor = getattr(inc, "merged_into", None)  # StoredIncident's optional field
-    if survivor:
-        return merged_alerts(rules, inc, str(survivor), fired, now)
+    if inc.merged_into:
+        return merged_alerts(rules, inc, inc.merged_into, fired, now)
     if inc.background:
         return []
     out: list[tuple[Alert, dict[str, int]]] = []
