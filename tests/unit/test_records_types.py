@@ -204,7 +204,7 @@ def test_the_json_on_the_wire_is_unchanged() -> None:
         '"confidence":0.9,"killed_qualifier":"at_least","injured_qualifier":null,'
         '"summary_en":null,"evidence_span":null,"confidence_signals":[],"id":"i1",'
         '"article_ids":["a1"],"sources":[],"revision":2,"urls":[],"first_seen_at":null,'
-        '"updated_at":null,"schema":1}'
+        '"updated_at":null,"merged_into":null,"schema":1}'
     )
     assert alert.to_json() == (
         '{"id":"x1","rule":"deadly","severity":"critical","incident_ids":["i1"],'
