@@ -413,4 +413,6 @@ class Fetcher:
             retry_after=parse_retry_after(h.get("retry-after")),
             max_age=parse_max_age(h.get("cache-control")),
             elapsed=time.perf_counter() - started,
+            # WebSub discovery reads the hub and self links a server may send as headers.
+            headers={"link": ", ".join(h.get_list("link"))} if "link" in h else {},
         )

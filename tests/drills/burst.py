@@ -102,6 +102,8 @@ class BurstResult:
     peak_lag: int
     lag_samples: list[tuple[float, int]] = field(default_factory=list)
     alert_revisions: int = 0
+    #: Last revisions of twin alerts merged into another: an edit in Slack, never a reply.
+    merged_revisions: int = 0
     alerts: int = 0
     slack_messages: int = 0
     slack_replies: int = 0
@@ -120,6 +122,7 @@ class BurstResult:
             "peak_lag": self.peak_lag,
             "alerts": self.alerts,
             "alert_revisions": self.alert_revisions,
+            "merged_revisions": self.merged_revisions,
             "slack_messages": self.slack_messages,
             "slack_replies": self.slack_replies,
         }
@@ -240,6 +243,7 @@ def run_burst(
         peak_lag=max((lag for _, lag in lag_samples), default=0),
         lag_samples=lag_samples,
         alert_revisions=len({(a["id"], a["revision"]) for a in revisions}),
+        merged_revisions=len({(a["id"], a["revision"]) for a in revisions if a.get("merged_into")}),
         alerts=len({a["id"] for a in revisions}),
         slack_messages=len(messages) - len(replies),
         slack_replies=len(replies),

@@ -220,3 +220,30 @@ def test_corrupt_gzip_is_a_decode_error() -> None:
     with pytest.raises(FetchError) as info:
         list(inflater.feed(b"\x1f\x8b\x08\x00garbage that is not deflate at all"))
     assert info.value.outcome == "decode_error"
+
+
+def test_link_headers_reach_the_result_for_websub_discovery() -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Link", '<https://hub.example/>; rel="hub"')
+            self.send_header("Link", '<https://site.example/feed>; rel="self"')
+            self.end_headers()
+            self.wfile.write(b"<rss/>")
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = fetch(f"http://127.0.0.1:{server.server_address[1]}/feed")
+    finally:
+        server.shutdown()
+    assert result.headers["link"] == (
+        '<https://hub.example/>; rel="hub", <https://site.example/feed>; rel="self"'
+    )
