@@ -27,6 +27,7 @@ from alerts.labels import QUALIFIER_WORDS, SEVERITY_EMOJI, actor_name, governora
 from alerts.mrkdwn import (
     clip,
     code,
+    drop_bidi_controls,
     escape,
     fit_lines,
     isolate_rtl,
@@ -149,7 +150,8 @@ def sources_text(inc: StoredIncident, limit: int = SECTION_MAX - len("*Sources:*
 
 def header_text(alert: Alert) -> str:
     emoji = SEVERITY_EMOJI.get(alert.severity, "")
-    summary = " ".join((alert.summary_en or alert.summary_ar or alert.rule).split())
+    summary = alert.summary_en or alert.summary_ar or alert.rule
+    summary = " ".join(drop_bidi_controls(summary).split())
     tag = " (merged)" if alert.merged_into else " (updated)" if alert.revision > 1 else ""
     head = f"{emoji} {alert.severity.upper()} · ".lstrip()
     room = HEADER_MAX - slack_len(head) - slack_len(tag)
@@ -263,13 +265,10 @@ def render(alert: Alert) -> SlackMessage:
     ]
     if alert.merged_into:
         blocks.append({"type": "section", "text": _mrkdwn(merged_text(alert.merged_into))})
-    if alert.summary_ar:
-        blocks.append(
-            {
-                "type": "section",
-                "text": _mrkdwn(rtl_paragraph(truncate(escape(alert.summary_ar), SECTION_MAX - 2))),
-            }
-        )
+    summary_ar = escape(alert.summary_ar)
+    if summary_ar.strip():  # Slack refuses an empty text
+        text = rtl_paragraph(truncate(summary_ar, SECTION_MAX - 2))
+        blocks.append({"type": "section", "text": _mrkdwn(text)})
     if alert.incident is not None:
         blocks.extend(_incident_blocks(alert.incident, alert.rule))
     else:

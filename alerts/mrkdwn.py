@@ -46,10 +46,16 @@ PATH_STUB_MAX = 24
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+def drop_bidi_controls(text: str) -> str:
+    """Untrusted text without bidi embedding/override/isolate controls (only ours, balanced,
+    may enter a message); for ``plain_text``, which is not escaped."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
 def escape(text: str) -> str:
     """Escape the three control characters Slack's mrkdwn reserves (``&`` first), and drop
-    bidi embedding/isolate controls (only ours, balanced, may enter a message)."""
-    text = _BIDI_CONTROLS.sub("", text)
+    bidi embedding/isolate controls (:func:`drop_bidi_controls`)."""
+    text = drop_bidi_controls(text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -92,6 +92,7 @@ def assert_fits(msg: SlackMessage) -> None:
         else:  # pragma: no cover - the notifier builds only these three
             pytest.fail(f"unexpected block {block['type']}")
     for text in [*mrkdwn_texts(msg), msg.text]:
+        assert text.strip(), "Slack refuses an empty text"
         assert_markup_whole(text)
 
 
@@ -340,3 +341,7 @@ def test_untrusted_direction_controls_are_dropped_ours_stay_balanced() -> None:
     msg = render(incident=samples.incident(location=loc, evidence=evil), summary_ar=evil)
     assert_fits(msg)
     assert "\u202e" not in str(msg.blocks)
+    only_controls = render(summary_ar="\u202e\u2067", summary_en="\u202eabc")
+    assert_fits(only_controls)  # no empty Arabic section
+    assert only_controls.blocks[0]["text"]["text"] == "\U0001f534 CRITICAL · abc"
+    assert only_controls.blocks[1]["type"] == "section" and "fields" in only_controls.blocks[1]
