@@ -121,6 +121,8 @@ def run_worker(
         quiet=True,
         loglevel=logging.getLevelName(logging.getLogger().level),
     )
+    # Faust's start-up spinner writes terminal escapes ("\x1b[?25h") into the log at stop.
+    worker.spinner = None
     log.info(
         "stream worker: app %s on %s, %d rule(s), %d partitions",
         app_id,

@@ -7,6 +7,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+import pytest
+
 from stream.health import HealthServer, StreamHealth, feed
 
 
@@ -104,3 +106,21 @@ def test_server_serves_healthz_and_metrics() -> None:
             assert json.loads(exc.read())["status"] == "stalled"
     finally:
         server.stop()
+
+
+def test_exit_on_stall_watchdog_signals_the_worker_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+
+    import stream.cli as cli
+
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append((pid, sig)))
+    clock = Clock()
+    h = _health(clock)
+    feed(h, [(TP("articles", 0), 1, 5)])
+    clock.now += 31
+    feed(h, [(TP("articles", 0), 1, 5)])
+    dog = cli.StallWatchdog(h, every_s=0.01).start()
+    dog._thread.join(5)
+    assert dog.fired and sent == [(os.getpid(), signal.SIGTERM)]
