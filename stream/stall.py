@@ -16,6 +16,15 @@ that has messages waiting. A partition behind its high-water mark whose commit h
 moved for :data:`LIVENESS_AFTER_S` (longer than the guard's re-read, which gets its chance
 first) makes the worker *stalled*: ``stream.health`` exports it and answers 503 on
 ``/healthz``, and the supervisor restarts the worker.
+
+Why a re-read cannot heal every stall (faust-streaming 0.15.3, read from its code): every
+send, ``force=True`` included, goes through the producer buffer's single
+``ProducerBuffer._handle_pending`` task. One failed publish (aiokafka's ``KafkaTimeoutError``
+when its accumulator stays full, or metadata lost in a rebalance) ends that task: the
+failed message's future is never resolved, nothing drains the buffer again ("producer
+buffer full size N"), and the agents, which await delivery before recording state, wait
+forever. Heartbeats go on, so the member stays in the group; seeking only re-fetches
+messages no agent reads. Only a new worker process recovers, hence the restart.
 """
 
 from __future__ import annotations
