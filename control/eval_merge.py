@@ -128,7 +128,13 @@ def through_stream(
         run.position()
         click.echo(f"eval-merge: {len(lines)} report(s), {workers} worker(s), logs in {run_dir}")
         try:
-            run_through_stream(run, [(k, v) for k, v in lines], timeout)
+            # Published once the workers are one stable group: a rebalance while the first
+            # messages are processed (the workers joining one by one) is not what is measured.
+            run_through_stream(run, [(k, v) for k, v in lines], timeout, publish_when_ready=True)
+            # Once more after a pause: an article's offset can be committed before the
+            # candidate it produced reaches its topic, so "no lag" can come too early.
+            time.sleep(2.0)
+            run.wait_processed(timeout)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
         return [v for _k, v in run.read_back(topics.incidents) if isinstance(v, dict)]
