@@ -15,7 +15,7 @@ UV_VERSION := 0.13.9
 UV_HOME    := $(HOME)/.cache/marsad/uv-$(UV_VERSION)
 UV         := $(UV_HOME)/bin/uv
 
-.PHONY: setup run test lint eval-gate unit integration demo bench drills clean kafka-stop lock
+.PHONY: setup run test lint eval-gate unit integration demo bench drills soak clean kafka-stop lock
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -36,9 +36,15 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/marsad up
 
-## The whole suite: lint, types, the extraction gate, unit, integration, end-to-end and drills.
+## The whole suite: lint, types, the extraction gate, unit, integration, end-to-end and drills
+## (the soak drill for MARSAD_SOAK_MINUTES, 5 here; `make soak` runs its full 20 minutes).
+MARSAD_SOAK_MINUTES ?= 5
 test: setup lint eval-gate
-	$(BIN)/pytest $(PYTEST_ARGS)
+	MARSAD_SOAK_MINUTES=$(MARSAD_SOAK_MINUTES) $(BIN)/pytest $(PYTEST_ARGS)
+
+## The soak drill alone, for its full 20 minutes.
+soak: setup
+	MARSAD_SOAK_MINUTES=20 $(BIN)/pytest -m drill tests/drills/test_drill_soak.py $(PYTEST_ARGS)
 
 ## Extraction figures on the frozen gold sets may not fall below tests/fixtures/eval_baseline.json.
 eval-gate: $(STAMP)
