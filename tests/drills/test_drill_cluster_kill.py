@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -64,13 +65,28 @@ def test_one_of_three_brokers_dies_and_the_pipeline_keeps_flowing(
             p.wait(lambda: p.stories >= stories_at + 5, 60, "feed updates while one is down")
             p.wait(lambda: p.slack_posts() >= posts_at + 3, 180, "more posts while one is down")
             assert len(cluster.running()) == 2
+            restarted_at = time.monotonic()
             cluster.start_node(1)  # rejoins from its data directory
         books = p.settle(300, alive=SERVICES)
     problems = audit(books)
     assert not problems, problems
+    # The pause: the longest stretch without a Slack call (post or edit) while node 2 was dead.
+    calls = sorted(
+        c.at
+        for method in ("chat.postMessage", "chat.update")
+        for c in p.slack.calls_of(method, ok_only=True)
+        if killed_at <= c.at <= restarted_at
+    )
+    marks = [killed_at, *calls, restarted_at]
+    longest_pause = max(b - a for a, b in pairwise(marks))
     assert books.figures["articles"] > articles_at_kill, "nothing flowed after the kill"
     report_line(
         "cluster-broker-sigkilled",
         started,
-        {"first_post_after_kill_s": round(pause, 1), **books.figures},
+        {
+            "first_post_after_kill_s": round(pause, 1),
+            "longest_pause_while_down_s": round(longest_pause, 1),
+            "down_s": round(restarted_at - killed_at, 1),
+            **books.figures,
+        },
     )
