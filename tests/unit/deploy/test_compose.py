@@ -28,7 +28,7 @@ def _env_names() -> set[str]:
 
 
 def test_services_are_broker_plus_the_three_rooms() -> None:
-    assert set(COMPOSE["services"]) == {"kafka", "topics", "ingest", "stream", "alerts"}
+    assert set(COMPOSE["services"]) == {"kafka", "topics", "check", "ingest", "stream", "alerts"}
 
 
 def test_every_service_command_is_a_marsad_subcommand() -> None:
@@ -58,10 +58,13 @@ def test_broker_is_kafka_39_kraft_with_single_node_replication() -> None:
     assert bootstrap.split(":")[1] in env["KAFKA_ADVERTISED_LISTENERS"]
 
 
-def test_services_wait_for_topics_to_exist() -> None:
+def test_services_wait_for_topics_and_a_passing_check() -> None:
     for name in ("ingest", "stream", "alerts"):
-        dep = COMPOSE["services"][name]["depends_on"]["topics"]
+        dep = COMPOSE["services"][name]["depends_on"]["check"]
         assert dep["condition"] == "service_completed_successfully"
+    check = COMPOSE["services"]["check"]
+    assert check["command"][0] == "check"
+    assert check["depends_on"]["topics"]["condition"] == "service_completed_successfully"
 
 
 def test_stream_has_a_healthcheck_on_its_healthz_and_a_restart_policy() -> None:
@@ -80,9 +83,19 @@ def test_stream_has_a_healthcheck_on_its_healthz_and_a_restart_policy() -> None:
     assert f"{port}:{port}" in stream["ports"]
 
 
-def test_stream_flags_in_compose_are_real_options() -> None:
-    from stream.cli import stream_cmd
+def test_every_flag_in_compose_is_a_real_option() -> None:
+    import click
 
-    known = {opt for p in stream_cmd.params for opt in getattr(p, "opts", [])}
-    flags = [a for a in COMPOSE["services"]["stream"]["command"] if a.startswith("--")]
-    assert set(flags) <= known, set(flags) - known
+    from control.cli import main
+
+    for name, svc in COMPOSE["services"].items():
+        if name == "kafka":
+            continue
+        command = main.get_command(click.Context(main), svc["command"][0])
+        assert command is not None, name
+        if isinstance(command, click.Group):  # `kafka topics`
+            command = command.get_command(click.Context(command), svc["command"][1])
+            assert command is not None, name
+        known = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        flags = [a for a in svc["command"] if a.startswith("--")]
+        assert set(flags) <= known, (name, set(flags) - known)
