@@ -7,14 +7,12 @@ while the poll loop is alive (it ticked within ``stale_after`` seconds) and 503 
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from marsad.health_server import HealthServer as KernelHealthServer
 
 
 class IngestMetrics:
@@ -117,42 +115,16 @@ class IngestMetrics:
         return float(value or 0.0)
 
 
-class HealthServer:
-    """``/metrics`` and ``/healthz`` on ``host:port`` in a daemon thread (port 0 = any free)."""
+class HealthServer(KernelHealthServer):
+    """``/metrics`` and ``/healthz`` on ``host:port`` in a daemon thread (port 0 = any free);
+    healthy while the poll loop ticked within ``stale_after`` seconds."""
 
     def __init__(
         self, metrics: IngestMetrics, port: int, host: str = "127.0.0.1", stale_after: float = 120
     ) -> None:
         self.metrics = metrics
         self.stale_after = stale_after
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.startswith("/metrics"):
-                    self._send(200, outer.metrics.render(), CONTENT_TYPE_LATEST)
-                elif self.path.startswith("/healthz") or self.path == "/":
-                    status, body = outer.health()
-                    self._send(status, json.dumps(body).encode(), "application/json")
-                else:
-                    self._send(404, b"not found\n", "text/plain")
-
-            def _send(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="ingest-health", daemon=True
-        )
+        super().__init__(metrics.render, self.health, port, host, name="ingest-health")
 
     def health(self) -> tuple[int, dict[str, object]]:
         last = self.metrics.count("marsad_ingest_last_tick_timestamp")
@@ -164,11 +136,3 @@ class HealthServer:
             "published": self.metrics.count("marsad_ingest_articles_published_total"),
             "producer_errors": self.metrics.count("marsad_ingest_producer_errors_total"),
         }
-
-    def start(self) -> HealthServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

@@ -22,16 +22,14 @@ JSON body naming the idle partitions) from a daemon thread, like ``ingest.metric
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from marsad.health_server import HealthServer as KernelHealthServer
 from stream.stall import LIVENESS_AFTER_S, STALL_CHECK_S, Progress, check_progress, is_stalled
 
 __all__ = ["HealthServer", "StreamHealth"]
@@ -168,48 +166,12 @@ class StreamHealth:
         return generate_latest(self.registry)
 
 
-class HealthServer:
+class HealthServer(KernelHealthServer):
     """``/metrics`` and ``/healthz`` on ``host:port`` in a daemon thread (port 0 = any free)."""
 
     def __init__(self, health: StreamHealth, port: int, host: str = "127.0.0.1") -> None:
         self.stream_health = health
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.startswith("/metrics"):
-                    self._send(200, outer.stream_health.render(), CONTENT_TYPE_LATEST)
-                elif self.path.startswith("/healthz") or self.path == "/":
-                    status, body = outer.stream_health.health()
-                    self._send(status, json.dumps(body).encode(), "application/json")
-                else:
-                    self._send(404, b"not found\n", "text/plain")
-
-            def _send(self, status: int, body: bytes, ctype: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="stream-health", daemon=True
-        )
-
-    def start(self) -> HealthServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(health.render, health.health, port, host, name="stream-health")
 
 
 def feed(health: StreamHealth, positions: Iterable[tuple[Any, int | None, int | None]]) -> None:
