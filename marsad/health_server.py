@@ -12,6 +12,7 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -56,7 +57,7 @@ class HealthServer:
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
 
-    def start(self) -> HealthServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
