@@ -213,21 +213,31 @@ class Poller:
 
         tally = _Tally(Counter(parsed.skipped))
         articles, keys, duplicates = await self._new_articles(feed, parsed.items, tally=tally)
-        if articles:
-            claimed = [a.id for a in articles]
-            try:
-                await self.publisher.publish(articles)
-            except PublishError as exc:
-                self.metrics.producer_errors.inc()
-                return self._failed(feed, prev, bounds, "publish_error", str(exc), started)
-            finally:
-                self._inflight.difference_update(claimed)
-            self.metrics.published.inc(len(articles))
+        try:
+            await self._publish_claimed(articles)
+        except PublishError as exc:
+            return self._failed(feed, prev, bounds, "publish_error", str(exc), started)
         self._count_left_out(tally)
         return self._succeeded(
             feed, prev, bounds, result, keys, len(articles), "ok", started, duplicates,
             body_hash=body_hash, tally=tally,
         )  # fmt: skip
+
+    async def _publish_claimed(self, articles: list[Article]) -> None:
+        """Publish ``articles`` (claimed as in flight by ``_new_articles``), release the
+        claims whatever happens, and count the outcome; a PublishError is re-raised after
+        it is counted. One piece for polled and pushed documents alike."""
+        if not articles:
+            return
+        claimed = [a.id for a in articles]
+        try:
+            await self.publisher.publish(articles)
+        except PublishError:
+            self.metrics.producer_errors.inc()
+            raise
+        finally:
+            self._inflight.difference_update(claimed)
+        self.metrics.published.inc(len(articles))
 
     def _succeeded(
         self,
@@ -523,17 +533,11 @@ class Poller:
             return "parse_error"
         tally = _Tally(Counter(parsed.skipped))
         articles, keys, duplicates = await self._new_articles(feed, parsed.items, tally=tally)
-        if articles:
-            claimed = [a.id for a in articles]
-            try:
-                await self.publisher.publish(articles)
-            except PublishError as exc:
-                self.metrics.producer_errors.inc()
-                log.warning("feed=%s pushed articles not published: %s", name, exc)
-                return "publish_error"
-            finally:
-                self._inflight.difference_update(claimed)
-            self.metrics.published.inc(len(articles))
+        try:
+            await self._publish_claimed(articles)
+        except PublishError as exc:
+            log.warning("feed=%s pushed articles not published: %s", name, exc)
+            return "publish_error"
         self._count_left_out(tally)
         if keys:  # the stored schedule as it is, plus the keys just published
             self.state.commit_poll(self.state.feed(name) or self._previous(feed), keys)
