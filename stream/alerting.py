@@ -92,21 +92,35 @@ def incident_alerts(
             revision, alert_changes = int(prev["revision"]) + 1, list(changes)
         else:
             continue  # this incident revision was already alerted (redelivery, restart)
-        alert = Alert(
-            id=aid,
-            rule=rule.name,
-            severity=rule.severity_for(inc),
-            incident_ids=[inc.id],
-            summary_ar=incident_summary_ar(inc),
-            summary_en=incident_summary_en(inc),
-            revision=revision,
-            created_at=now,
-            kind="incident",
-            incident=inc,
-            changes=alert_changes,
-        )
+        alert = _incident_alert(aid, rule, inc, revision, now, alert_changes)
         out.append((alert, {"revision": revision, "incident_revision": inc.revision}))
     return out
+
+
+def _incident_alert(
+    aid: str,
+    rule: IncidentRule,
+    inc: StoredIncident,
+    revision: int,
+    now: datetime,
+    changes: list[str],
+    merged_into: str | None = None,
+) -> Alert:
+    """An incident alert revision, its summaries built from the incident's fields now."""
+    return Alert(
+        id=aid,
+        rule=rule.name,
+        severity=rule.severity_for(inc),
+        incident_ids=[inc.id],
+        summary_ar=incident_summary_ar(inc),
+        summary_en=incident_summary_en(inc),
+        revision=revision,
+        created_at=now,
+        kind="incident",
+        incident=inc,
+        changes=changes,
+        merged_into=merged_into,
+    )
 
 
 def merged_alerts(
@@ -130,19 +144,8 @@ def merged_alerts(
             continue
         into = incident_alert_id(rule.name, survivor_id)
         revision = int(prev["revision"]) + 1
-        alert = Alert(
-            id=aid,
-            rule=rule.name,
-            severity=rule.severity_for(twin),
-            incident_ids=[twin.id],
-            summary_ar=incident_summary_ar(twin),
-            summary_en=incident_summary_en(twin),
-            revision=revision,
-            created_at=now,
-            kind="incident",
-            incident=twin,
-            changes=[f"merged into {into}"],
-            merged_into=into,
+        alert = _incident_alert(
+            aid, rule, twin, revision, now, [f"merged into {into}"], merged_into=into
         )
         state = {"revision": revision, "incident_revision": twin.revision, "merged": 1}
         out.append((alert, state))
