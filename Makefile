@@ -15,7 +15,7 @@ UV_VERSION := 0.13.9
 UV_HOME    := $(HOME)/.cache/marsad/uv-$(UV_VERSION)
 UV         := $(UV_HOME)/bin/uv
 
-.PHONY: setup run test lint eval-gate unit integration demo bench drills soak clean kafka-stop lock
+.PHONY: setup system-deps run test lint eval-gate unit integration demo bench drills soak clean kafka-stop lock
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -32,6 +32,10 @@ lock: | $(UV)
 setup: $(STAMP)
 	$(JARS)
 
+## Debian packages only the tests drive (Chromium, PostgreSQL, promtool): installed once if missing.
+system-deps:
+	scripts/system_deps.sh
+
 ## Run the monitor on its embedded default: local broker + ingest + stream + alerts.
 run: setup
 	$(BIN)/marsad up
@@ -39,7 +43,7 @@ run: setup
 ## The whole suite: lint, types, the extraction gate, unit, integration, end-to-end and drills
 ## (the soak drill for MARSAD_SOAK_MINUTES, 5 here; `make soak` runs its full 20 minutes).
 MARSAD_SOAK_MINUTES ?= 5
-test: setup lint eval-gate
+test: setup system-deps lint eval-gate
 	MARSAD_SOAK_MINUTES=$(MARSAD_SOAK_MINUTES) $(BIN)/pytest $(PYTEST_ARGS)
 
 ## The soak drill alone, for its full 20 minutes.

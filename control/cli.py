@@ -36,6 +36,11 @@ COMMANDS: dict[str, str] = {
     "demo": "control.demo:demo_cmd",
     "status": "control.status:status_cmd",
     "check": "control.check:check_cmd",
+    "store": "desk.store.cli:store_cmd",
+    "export": "desk.export:export_cmd",
+    "web": "desk.web.cli:web_cmd",
+    "digest": "alerts.digest.cli:digest_cmd",
+    "feedback": "alerts.interactive.cli:feedback_group",
 }
 
 HELP = {
@@ -51,6 +56,11 @@ HELP = {
     "demo": "Offline end-to-end showcase with a bundled feed.",
     "status": "Health, consumer lag and DLQ counts.",
     "check": "Can this deployment run? Config, environment, broker, topics, Slack, feeds.",
+    "store": "Keep incidents, alerts and articles in the database (every revision).",
+    "export": "Export stored incidents (ACLED CSV, GeoJSON, JSON Lines).",
+    "web": "Serve the analyst's desk: map, timeline, incident pages (read-only).",
+    "digest": "Post (or preview) the daily Slack digest.",
+    "feedback": "Analysts' corrections from Slack, exported as gold cases.",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,33 @@ def create_missing_topics(
 
     Replicated ``min(3, brokers)`` times: one copy on a single local broker, three on a
     cluster (which runs ``min.insync.replicas=2``, so one broker may die without a loss).
+
+    Just after a cluster starts, the node that answers may name a controller it has no
+    address for yet (metadata reaches each broker on its own schedule): such transient
+    errors are retried until ``timeout_s``; anything else, or the deadline, is raised.
     """
+    from kafka.errors import (
+        KafkaConnectionError,
+        NodeNotReadyError,
+        NotControllerError,
+        UnknownBrokerIdError,
+    )
+
+    transient = (UnknownBrokerIdError, NodeNotReadyError, NotControllerError, KafkaConnectionError)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return _create_missing(bootstrap, names, partitions, timeout_s)
+        except transient as exc:
+            if time.monotonic() >= deadline:
+                raise
+            log.info("topic creation: %s; retrying", type(exc).__name__)
+            time.sleep(0.5)
+
+
+def _create_missing(
+    bootstrap: str, names: list[str], partitions: int, timeout_s: float
+) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 

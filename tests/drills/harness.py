@@ -665,7 +665,10 @@ class Pipeline:
             if value:
                 return value
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what}: not reached within {timeout:.0f} s")
+                raise AssertionError(
+                    f"{what}: not reached within {timeout:.0f} s "
+                    f"({self.stories} stories published, {self.slack_posts()} Slack posts)"
+                )
             time.sleep(0.25)  # polling interval; the deadline decides
 
 

@@ -51,7 +51,9 @@ def test_one_of_three_brokers_dies_and_the_pipeline_keeps_flowing(
     monkeypatch.setenv("MARSAD_REPLICATION_FACTOR", "3")  # Faust's changelogs: three copies
     started = time.monotonic()
     with Pipeline(cluster.bootstrap, tmp_path / "run", "ckill") as p:
-        with Trickle(p, stories=1, follow_ups=1, every=1.0, limit=150):
+        # No story limit: under load the first posts can take minutes, and a limit reached
+        # before the kill would leave nothing new to post while node 2 is down.
+        with Trickle(p, stories=1, follow_ups=1, every=1.0):
             p.wait(lambda: p.slack_posts() >= 5, 360, "5 alerts posted before the kill")
             posts_at_kill, articles_at_kill = p.slack_posts(), p.count("articles")
             assert cluster.kill_node(1), "node 2 was not running"
@@ -63,7 +65,7 @@ def test_one_of_three_brokers_dies_and_the_pipeline_keeps_flowing(
             # (counted at the Slack server: the test's own Kafka reads would wait for node 2).
             stories_at, posts_at = p.stories, p.slack_posts()
             p.wait(lambda: p.stories >= stories_at + 5, 60, "feed updates while one is down")
-            p.wait(lambda: p.slack_posts() >= posts_at + 3, 180, "more posts while one is down")
+            p.wait(lambda: p.slack_posts() >= posts_at + 3, 300, "more posts while one is down")
             assert len(cluster.running()) == 2
             restarted_at = time.monotonic()
             cluster.start_node(1)  # rejoins from its data directory
