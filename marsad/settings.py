@@ -56,10 +56,23 @@ class Settings(BaseSettings):
     #: Port of a stream worker's /metrics and /healthz (0 = off). One worker per port: give
     #: each worker on a host its own.
     stream_metrics_port: int = 0
+    #: Port of the notifier's /metrics and /healthz (0 = off).
+    alerts_metrics_port: int = 0
+
+    #: The desk's database (SQLAlchemy URL), e.g. ``postgresql+psycopg://marsad@db/marsad``.
+    #: Empty: SQLite at ``$MARSAD_HOME/marsad.db``.
+    database_url: str = ""
+    #: ``host:port`` the desk's web pages are served on.
+    web_listen: str = "127.0.0.1:8080"
+    #: A map tile URL template (``https://tile.example.org/{z}/{x}/{y}.png``) for servers with
+    #: internet. Empty: the map draws the shipped governorate boundaries only.
+    web_tile_url: str = ""
 
     slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
     slack_webhook_url: str = Field(default="", validation_alias="SLACK_WEBHOOK_URL")
+    #: App-level token (xapp-…) for Socket Mode: the alerts' buttons, modals and slash command.
+    slack_app_token: str = Field(default="", validation_alias="SLACK_APP_TOKEN")
 
     @property
     def topics(self) -> Topics:
@@ -69,6 +82,11 @@ class Settings(BaseSettings):
     @property
     def alerts_jsonl(self) -> Path:
         return self.home / "alerts.jsonl"
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL the desk uses (``database_url``, else SQLite in ``home``)."""
+        return self.database_url or f"sqlite:///{self.home / 'marsad.db'}"
 
 
 @lru_cache(maxsize=1)
