@@ -56,7 +56,8 @@ _SCHEMA = (
         by        TEXT NOT NULL,
         at        REAL NOT NULL,
         lifted_by TEXT,
-        lifted_at REAL
+        lifted_at REAL,
+        origin    TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS mutes_by_rule ON mutes (rule, until)",
     """CREATE TABLE IF NOT EXISTS muted (
@@ -80,6 +81,12 @@ _SCHEMA = (
         note         TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS corrections_by_time ON corrections (at)",
+    """CREATE TABLE IF NOT EXISTS alerts (
+        alert_id TEXT    PRIMARY KEY,
+        revision INTEGER NOT NULL,
+        body     TEXT    NOT NULL,
+        at       REAL    NOT NULL
+    )""",
 )
 
 
@@ -101,6 +108,8 @@ class Mute:
     at: datetime
     lifted_by: str | None = None
     lifted_at: datetime | None = None
+    #: the alert whose message the mute was set from (its message shows the mute)
+    origin: str | None = None
 
     def active(self, now: datetime) -> bool:
         return self.lifted_at is None and _epoch(now) < _epoch(self.until)
@@ -187,6 +196,32 @@ class ActionStore:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    # -- the alerts the desk can act on ------------------------------------------------------
+    def remember(self, alert: Alert, at: datetime) -> None:
+        """Keep an alert's newest revision: a click names only its id, and the handler needs
+        the rule, the place, the incident and its articles (a later revision replaces an
+        earlier one; an older one arriving late does not)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO alerts (alert_id, revision, body, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (alert_id) DO UPDATE SET revision = excluded.revision,"
+                " body = excluded.body, at = excluded.at WHERE excluded.revision >= revision",
+                (alert.id, alert.revision, alert.to_json(), _epoch(at)),
+            )
+
+    def alert(self, alert_id: str) -> Alert | None:
+        """The newest remembered revision of an alert; None for an id never delivered here
+        (or forgotten)."""
+        rows = self._all("SELECT body FROM alerts WHERE alert_id = ?", (alert_id,))
+        return Alert.from_json(rows[0][0]) if rows else None
+
+    def forget_before(self, at: datetime) -> int:
+        """Drop alerts remembered before ``at`` (acknowledgements, mutes and corrections
+        stay: they are the record); a click on one then answers that it has expired."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM alerts WHERE at < ?", (_epoch(at),))
+            return cur.rowcount
+
     # -- acknowledgements -------------------------------------------------------------------
     def acknowledge(self, alert_id: str, user: str, at: datetime) -> Ack:
         """Record that ``user`` took the alert; the first acknowledgement stands (returned)."""
@@ -205,7 +240,7 @@ class ActionStore:
         return Ack(rows[0][0], rows[0][1], _at(rows[0][2])) if rows else None
 
     # -- mutes ------------------------------------------------------------------------------
-    _MUTE_COLUMNS = "id, rule, scope, value, until, by, at, lifted_by, lifted_at"
+    _MUTE_COLUMNS = "id, rule, scope, value, until, by, at, lifted_by, lifted_at, origin"
 
     @staticmethod
     def _mute(row: tuple[Any, ...]) -> Mute:
@@ -219,10 +254,19 @@ class ActionStore:
             at=_at(row[6]),
             lifted_by=row[7],
             lifted_at=_time(row[8]),
+            origin=row[9],
         )
 
     def mute(
-        self, rule: str, scope: Scope, value: str, until: datetime, by: str, at: datetime
+        self,
+        rule: str,
+        scope: Scope,
+        value: str,
+        until: datetime,
+        by: str,
+        at: datetime,
+        *,
+        origin: str | None = None,
     ) -> Mute:
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
@@ -230,8 +274,9 @@ class ActionStore:
             raise ValueError("a mute must end after it starts")
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO mutes (rule, scope, value, until, by, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (rule, scope, value, _epoch(until), by, _epoch(at)),
+                "INSERT INTO mutes (rule, scope, value, until, by, at, origin)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (rule, scope, value, _epoch(until), by, _epoch(at), origin),
             )
             mute_id = cur.lastrowid
         found = self.get_mute(int(mute_id or 0))

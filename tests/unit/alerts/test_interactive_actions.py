@@ -122,3 +122,24 @@ def test_corrections_round_trip_in_order(tmp_path: Path) -> None:
             store.add_correction(
                 Correction("a", None, (), "typo", None, None, None, "U", T0)  # type: ignore[arg-type]
             )
+
+
+def test_remembers_the_newest_revision_and_forgets_old_alerts(tmp_path: Path) -> None:
+    with ActionStore(tmp_path / "a.sqlite") as store:
+        assert store.alert("alert-0001") is None
+        store.remember(_alert(revision=2), T0)
+        store.remember(_alert(revision=1), T0 + timedelta(minutes=1))  # late and older
+        kept = store.alert("alert-0001")
+        assert kept is not None and kept.revision == 2 and kept.incident is not None
+        store.remember(_alert(alert_id="old"), T0 - timedelta(days=40))
+        assert store.forget_before(T0 - timedelta(days=30)) == 1
+        assert store.alert("old") is None and store.alert("alert-0001") is not None
+
+
+def test_a_mute_remembers_the_message_it_was_set_from(tmp_path: Path) -> None:
+    with ActionStore(tmp_path / "a.sqlite") as store:
+        mute = store.mute(
+            "r", "actor", "ISIS", T0 + timedelta(hours=6), "U1", T0, origin="alert-0001"
+        )
+        assert mute.origin == "alert-0001"
+        assert store.mute("r", "actor", "ISIS", T0 + timedelta(hours=6), "U1", T0).origin is None
