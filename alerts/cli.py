@@ -2,6 +2,10 @@
 
 A bad routing file stops it before anything is consumed (``marsad alerts: configuration
 error: routing.yaml:LINE: …``, exit 2); so do unusable Slack credentials (exit 1).
+
+With ``--metrics-port`` (or ``MARSAD_ALERTS_METRICS_PORT``) it serves ``/metrics`` and
+``/healthz`` (503 when alerts wait and none has been done with for 5 minutes:
+``alerts.health``).
 """
 
 from __future__ import annotations
@@ -35,6 +39,18 @@ log = logging.getLogger(__name__)
     default=None,
     help="stop after this many seconds without an alert (default with --once: 5).",
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port for /metrics and /healthz (0 = off; default $MARSAD_ALERTS_METRICS_PORT).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
+)
 @check_option("routing and credentials")
 def alerts_cmd(
     bootstrap: str | None,
@@ -42,14 +58,20 @@ def alerts_cmd(
     group: str | None,
     once: bool,
     max_idle: float | None,
+    metrics_port: int | None,
+    metrics_host: str,
     check: bool,
 ) -> None:
     """Turn alerts into Slack messages: each revision delivered once, committed after Slack."""
     from alerts.delivery import PermanentDeliveryError, TransientDeliveryError
+    from alerts.health import HealthServer, NotifierHealth
     from alerts.service import build_dispatcher, run_notifier
 
     settings = get_settings()
     dispatcher = build_dispatcher(settings, routing_file)  # a RoutingError ends it at file:line
+    health = NotifierHealth(dispatcher.ledger.path)
+    health.instrument(dispatcher.sink)  # before check(): auth.test is a Slack call too
+    server: HealthServer | None = None
     try:
         try:
             log.info("delivering to %s", dispatcher.sink.check())
@@ -78,7 +100,21 @@ def alerts_cmd(
         topics = settings.topics
         group = group or topics.alerts_group
         log.info("consuming %s from %s as group %s", topics.alerts, servers, group)
+        port = settings.alerts_metrics_port if metrics_port is None else metrics_port
+        if port:
+            server = HealthServer(health, port, metrics_host).start()
+            log.info("metrics and health on http://%s:%d/metrics, /healthz", server.host, port)
         # The loop logs its one closing line ("notifier stopped: <outcomes>").
-        run_notifier(dispatcher, servers, stop, topics=topics, group_id=group, max_idle_s=max_idle)
+        run_notifier(
+            dispatcher,
+            servers,
+            stop,
+            topics=topics,
+            group_id=group,
+            max_idle_s=max_idle,
+            observer=health,
+        )
     finally:
+        if server is not None:
+            server.stop()
         dispatcher.ledger.close()

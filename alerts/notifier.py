@@ -50,6 +50,15 @@ class Stats:
         return ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing"
 
 
+class Observer(Protocol):
+    """What watches the loop (``alerts.health.NotifierHealth``): the consumer before each
+    poll, and each outcome counted in :class:`Stats`."""
+
+    def polled(self, consumer: Any) -> None: ...
+
+    def served(self, outcome: str, alert: Alert | None = None) -> None: ...
+
+
 class Notifier:
     """Consumer loop around a :class:`Dispatcher`; owns neither the consumer nor the producer."""
 
@@ -61,8 +70,10 @@ class Notifier:
         *,
         dlq_topic: str = dlq(Topics().alerts),  # the contract's alerts.dlq
         backoff_s: tuple[float, float] = (1.0, 60.0),
+        observer: Observer | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self.observer = observer
         self.consumer = consumer
         self.producer = producer
         self.dlq_topic = dlq_topic
@@ -83,6 +94,8 @@ class Notifier:
         """
         started = idle_since = time.monotonic()
         while not stop.is_set():
+            if self.observer is not None:
+                self.observer.polled(self.consumer)
             batch = self._poll(stop)
             if batch is None:
                 continue  # the broker is out of reach: waited, try again
@@ -120,6 +133,11 @@ class Notifier:
             return None
         return batch
 
+    def _count(self, outcome: str, alert: Alert | None = None) -> None:
+        self.stats.outcomes[outcome] += 1
+        if self.observer is not None:
+            self.observer.served(outcome, alert)
+
     def _next_backoff(self) -> float:
         self._backoff = min(self.backoff_max, max(self.backoff_min, self._backoff * 2))
         return self._backoff
@@ -154,13 +172,13 @@ class Notifier:
             if not self._park(record, f"unreadable alert: {exc}"):
                 return False
             self._commit(tp, record)
-            self.stats.outcomes["unreadable"] += 1
+            self._count("unreadable")
             return True
         try:
             result = self.dispatcher.deliver(alert)
         except TransientDeliveryError as exc:
             log.warning("%s alert %s r%d: %s (will retry)", where, alert.id, alert.revision, exc)
-            self.stats.outcomes["retried"] += 1
+            self._count("retried", alert)
             return False
         except PermanentDeliveryError as exc:
             log.error(
@@ -177,10 +195,10 @@ class Notifier:
                 alert.id, alert.revision, self.dispatcher.sink.name, str(exc)
             )
             self._commit(tp, record)
-            self.stats.outcomes["parked"] += 1
+            self._count("parked", alert)
             return True
         self._commit(tp, record)
-        self.stats.outcomes[result.outcome.value] += 1
+        self._count(result.outcome.value, alert)
         return True
 
     def _park(self, record: Record, error: str) -> bool:
@@ -197,7 +215,7 @@ class Notifier:
             future.get(timeout=30)
         except KafkaError as exc:
             log.warning("could not park on %s (%s); will retry", self.dlq_topic, exc)
-            self.stats.outcomes["retried"] += 1
+            self._count("retried")
             return False
         return True
 

@@ -16,7 +16,7 @@ from alerts import routing
 from alerts.delivery import Sink, make_sink
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
-from alerts.notifier import Notifier, Stats, close_clients
+from alerts.notifier import Notifier, Observer, Stats, close_clients
 from marsad.records import Alert
 from marsad.settings import Settings
 from marsad.topics import Topics, dlq
@@ -71,11 +71,13 @@ def run_notifier(
     topics: Topics,
     group_id: str | None = None,
     max_idle_s: float | None = None,
+    observer: Observer | None = None,
 ) -> Stats:
     """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly
     (in this thread, after the loop: see :func:`alerts.notifier.close_clients`).
 
-    ``group_id`` defaults to the namespace's notifier group."""
+    ``group_id`` defaults to the namespace's notifier group; ``observer`` (the notifier's
+    metrics, ``alerts.health``) watches the loop."""
     from kafka import KafkaConsumer, KafkaProducer
 
     consumer = KafkaConsumer(
@@ -99,7 +101,9 @@ def run_notifier(
             enable_idempotence=True,
             linger_ms=0,
         )
-        notifier = Notifier(dispatcher, consumer, producer, dlq_topic=dlq(topics.alerts))
+        notifier = Notifier(
+            dispatcher, consumer, producer, dlq_topic=dlq(topics.alerts), observer=observer
+        )
         return notifier.run(stop, max_idle_s=max_idle_s)
     finally:
         close_clients(consumer, producer)
