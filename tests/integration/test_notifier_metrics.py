@@ -95,6 +95,7 @@ def test_metrics_and_health_while_delivering(kafka_bootstrap: str, tmp_path: Pat
                 timeout=90,
                 message="every alert served and no lag",
             )
+            assert done is not None
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:
                 health = json.loads(resp.read())
                 assert resp.status == 200
