@@ -1,0 +1,58 @@
+"""Bringing a database to the store's schema: Alembic, run from code, shipped in the package.
+
+Why Alembic rather than ``metadata.create_all``: a store lives for months while the schema
+grows, and ``create_all`` never alters a table that already exists. The migrations are in
+``desk/store/migrations`` (installed with the package), so ``marsad store --migrate`` and the
+service's own start-up need no ``alembic.ini`` in the working directory.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config for ``engine``'s database (the engine rides along to env.py)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head() -> str:
+    """The newest revision the package ships."""
+    heads = ScriptDirectory.from_config(_script_config()).get_heads()
+    return heads[0]
+
+
+def current(engine: Engine) -> str | None:
+    """The revision ``engine``'s database is at (None: never migrated)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str:
+    """Migrate ``engine``'s database to the newest revision; return it. Idempotent."""
+    before = current(engine)
+    target = head()
+    if before != target:
+        command.upgrade(alembic_config(engine), "head")
+        log.info("store schema migrated from %s to %s", before or "empty", target)
+    return target
+
+
+def _script_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config

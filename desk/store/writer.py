@@ -1,0 +1,184 @@
+"""Writing records into the store: idempotent, so a redelivered message changes nothing.
+
+Every write is an ``INSERT … ON CONFLICT DO NOTHING`` keyed by what identifies the record
+(incident id + revision, alert id + revision, article id), in the dialect's own form (SQLite
+and PostgreSQL both have it). Why not "select, then insert": two writers, or one writer
+replaying after a crash, would race between the two; the database's own conflict rule is
+atomic. Every revision is kept; the current-incident pointer only moves to a higher revision,
+so revisions arriving out of order (or again) leave it on the latest.
+
+The caller owns the transaction: the service writes a whole batch of messages and commits
+once, then commits its Kafka offsets.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from desk.store.schema import (
+    AlertIncident,
+    AlertRevision,
+    IncidentArticle,
+    IncidentCurrent,
+    IncidentRevision,
+    IncidentTarget,
+)
+from desk.store.schema import Article as ArticleTable
+from marsad.records import Alert, Article, StoredIncident
+
+__all__ = ["incident_day", "store_alert", "store_article", "store_incident"]
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    """The dialect's INSERT (the generic one has no ``on_conflict_*``)."""
+    t: Table = table.__table__
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(t)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(t)
+    raise ValueError(f"the store supports sqlite and postgresql, not {conn.dialect.name}")
+
+
+def incident_day(incident: StoredIncident) -> date | None:
+    """The day an incident belongs to on the map and timeline: when it happened, else when it
+    was first (or last) seen."""
+    if incident.occurred_on is not None:
+        return incident.occurred_on
+    seen = incident.first_seen_at or incident.updated_at
+    return seen.date() if seen is not None else None
+
+
+def _country(admin1: str | None) -> str | None:
+    """ISO 3166-1 alpha-2 of an ISO 3166-2 code ("SY-DY" -> "SY")."""
+    return admin1.split("-", 1)[0] if admin1 and "-" in admin1 else None
+
+
+def store_incident(conn: Connection, incident: StoredIncident) -> bool:
+    """Keep one incident revision; False when it was already stored (a redelivery)."""
+    loc = incident.location
+    day = incident_day(incident)
+    values = {
+        "incident_id": incident.id,
+        "revision": incident.revision,
+        "day": day,
+        "occurred_on": incident.occurred_on,
+        "event_type": incident.event_type,
+        "sub_event_type": incident.sub_event_type,
+        "perpetrator": incident.perpetrator,
+        "targets": list(incident.targets),
+        "country": _country(loc.admin1 if loc else None),
+        "admin1": loc.admin1 if loc else None,
+        "place_ar": loc.name_ar if loc else None,
+        "place_en": loc.name_en if loc else None,
+        "lat": loc.lat if loc else None,
+        "lon": loc.lon if loc else None,
+        "killed": incident.killed,
+        "injured": incident.injured,
+        "killed_by_actor": dict(incident.killed_by_actor),
+        "confidence": incident.confidence,
+        "first_seen_at": incident.first_seen_at,
+        "updated_at": incident.updated_at,
+        "merged_into": incident.merged_into,
+        "record": incident.model_dump(mode="json"),
+    }
+    inserted = conn.execute(
+        _insert(conn, IncidentRevision).values(values).on_conflict_do_nothing()
+    ).rowcount
+    if not inserted:
+        return False
+    targets = sorted(set(incident.targets))
+    if targets:
+        conn.execute(
+            _insert(conn, IncidentTarget)
+            .values(
+                [
+                    {"incident_id": incident.id, "revision": incident.revision, "actor": t}
+                    for t in targets
+                ]
+            )
+            .on_conflict_do_nothing()
+        )
+    current = _insert(conn, IncidentCurrent).values(
+        incident_id=incident.id,
+        revision=incident.revision,
+        day=day,
+        merged_into=incident.merged_into,
+    )
+    conn.execute(
+        current.on_conflict_do_update(
+            index_elements=["incident_id"],
+            set_={
+                "revision": current.excluded.revision,
+                "day": current.excluded.day,
+                "merged_into": current.excluded.merged_into,
+            },
+            where=current.excluded.revision > IncidentCurrent.revision,
+        )
+    )
+    article_ids = list(dict.fromkeys(incident.article_ids))
+    if article_ids:
+        link = _insert(conn, IncidentArticle).values(
+            [
+                {"incident_id": incident.id, "article_id": a, "first_revision": incident.revision}
+                for a in article_ids
+            ]
+        )
+        conn.execute(
+            link.on_conflict_do_update(
+                index_elements=["incident_id", "article_id"],
+                set_={"first_revision": link.excluded.first_revision},
+                where=link.excluded.first_revision < IncidentArticle.first_revision,
+            )
+        )
+    return True
+
+
+def store_alert(conn: Connection, alert: Alert) -> bool:
+    """Keep one alert revision; False when it was already stored."""
+    inserted = conn.execute(
+        _insert(conn, AlertRevision)
+        .values(
+            alert_id=alert.id,
+            revision=alert.revision,
+            rule=alert.rule,
+            severity=alert.severity,
+            kind=alert.kind,
+            incident_ids=list(alert.incident_ids),
+            created_at=alert.created_at,
+            merged_into=alert.merged_into,
+            record=alert.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+    ).rowcount
+    named = list(dict.fromkeys(alert.incident_ids))
+    if alert.incident is not None and alert.incident.id not in named:
+        named.append(alert.incident.id)
+    if inserted and named:
+        conn.execute(
+            _insert(conn, AlertIncident)
+            .values([{"alert_id": alert.id, "incident_id": i} for i in named])
+            .on_conflict_do_nothing()
+        )
+    return bool(inserted)
+
+
+def store_article(conn: Connection, article: Article) -> bool:
+    """Keep one article (the first copy of an id wins); False when it was already stored."""
+    inserted = conn.execute(
+        _insert(conn, ArticleTable)
+        .values(
+            id=article.id,
+            title=article.title,
+            url=article.url,
+            source=article.source,
+            published_at=article.published_at,
+            text=article.text,
+            record=article.model_dump(mode="json"),
+        )
+        .on_conflict_do_nothing()
+    ).rowcount
+    return bool(inserted)
