@@ -14,7 +14,15 @@ Every message fits Slack's limits by construction (Slack refuses the whole messa
 ``invalid_blocks`` otherwise, and the alert would be parked): each value from upstream is
 capped before it is wrapped in our markup, lists are cut by whole item with "(+N more)",
 links are labelled with their host (and a path stub when two share a host) and a link whose
-target is too long is shown as its label; at most 7 blocks, 6 fields, 1 context element.
+target is too long is shown as its label; at most 9 blocks, 6 fields, 2 context blocks of one
+element each.
+
+**The desk's part** (:class:`Desk`, given where Socket Mode handles the buttons): a status
+line (who acknowledged, the mute that applies, the corrections) and an ``actions`` block —
+Acknowledge, a Mute… menu (this rule × the alert's governorate or one of its sides × 6 h /
+24 h / 7 days), and for an incident Wrong toll, Not an incident, Duplicate of….  Buttons carry
+only ids (:mod:`alerts.interactive.ids`); an alert whose id does not fit a ``block_id`` gets
+no buttons rather than a message Slack refuses.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alerts.interactive import ids
+from alerts.interactive.words import durations, word
 from alerts.labels import QUALIFIER_WORDS, SEVERITY_EMOJI, actor_name, governorate_name
 from alerts.mrkdwn import (
     clip,
@@ -58,6 +68,11 @@ VALUE_MAX = 300  # one value from upstream in a field: a rule name, a window gro
 ITEM_MAX = 100  # one item of a list: a source's name, an incident id
 NAMES_MAX = 1000  # the line of source names
 
+PLAIN_LABEL_MAX = 75  # a button's or an option's plain_text
+OPTIONS_MAX = 100  # options of a static select
+#: Sides offered in the Mute… menu (perpetrator first, then targets)
+MUTE_ACTORS_MAX = 8
+
 #: Message metadata event type: lets the notifier find its own messages after a crash.
 METADATA_EVENT = "marsad_alert"
 
@@ -72,6 +87,15 @@ class SlackMessage:
 
     def as_payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks, "metadata": self.metadata}
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What the desk sees on a message besides the alert: status lines (mrkdwn, already
+    escaped: :mod:`alerts.interactive.status` builds them) and whether buttons are offered."""
+
+    lines: tuple[str, ...] = ()
+    buttons: bool = True
 
 
 def marker(alert_id: str, revision: int) -> str:
@@ -258,8 +282,87 @@ def _window_blocks(alert: Alert) -> list[dict[str, Any]]:
     return [{"type": "section", "fields": fields}]
 
 
-def render(alert: Alert) -> SlackMessage:
-    """The full message for one alert revision."""
+def _plain(text: str, limit: int = PLAIN_LABEL_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(drop_bidi_controls(text), limit), "emoji": True}
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _mute_options(alert: Alert) -> list[dict[str, Any]]:
+    """Option groups of the Mute… menu: the alert's governorate, then its sides, each × the
+    durations of ``words.yaml``; values that do not fit are not offered."""
+    scopes = ids.scope_values(alert)
+    inc = alert.incident
+    actors = [inc.perpetrator, *inc.targets] if inc is not None else sorted(scopes["actor"])
+    actors = list(dict.fromkeys(actors))[:MUTE_ACTORS_MAX]
+    names: list[tuple[ids.Scope, str, str]] = [
+        ("governorate", g, governorate_name(g) or g) for g in sorted(scopes["governorate"])
+    ]
+    names += [("actor", a, actor_name(a)) for a in actors]
+    groups: dict[ids.Scope, list[dict[str, Any]]] = {"governorate": [], "actor": []}
+    for scope, value, name in names:
+        for length, (label, _hours) in durations().items():
+            encoded = ids.MuteChoice(scope, value, length).encode()
+            if encoded is None:
+                continue
+            text = f"{clip(name, PLAIN_LABEL_MAX - len(label) - 3)} · {label}"
+            groups[scope].append({"text": _plain(text), "value": encoded})
+    titles = {"governorate": "mute.governorate_group", "actor": "mute.actor_group"}
+    return [
+        {"label": _plain(word(titles[scope])), "options": options[:OPTIONS_MAX]}
+        for scope, options in groups.items()
+        if options
+    ]
+
+
+def actions_block(alert: Alert) -> dict[str, Any] | None:
+    """The buttons of an alert message; None when the alert's id cannot be carried."""
+    ref = ids.AlertRef(alert.id, alert.revision)
+    block_id = ref.block_id()
+    value = ref.encode()
+    if block_id is None or len(value) > ids.BUTTON_VALUE_MAX:
+        return None
+    elements: list[dict[str, Any]] = [
+        _button(word("buttons.acknowledge"), ids.ACK, value, style="primary")
+    ]
+    groups = _mute_options(alert)
+    if groups:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": ids.MUTE,
+                "placeholder": _plain(word("buttons.mute")),
+                "option_groups": groups,
+            }
+        )
+    if alert.incident is not None:
+        elements += [
+            _button(word("buttons.wrong_toll"), ids.WRONG_TOLL, value),
+            _button(word("buttons.not_incident"), ids.NOT_INCIDENT, value),
+            _button(word("buttons.duplicate"), ids.DUPLICATE, value),
+        ]
+    return {"type": "actions", "block_id": block_id, "elements": elements}
+
+
+def desk_blocks(alert: Alert, desk: Desk) -> list[dict[str, Any]]:
+    """The status line (when there is something to say) and the buttons (when offered)."""
+    out: list[dict[str, Any]] = []
+    if desk.lines:
+        text = fit_lines(list(desk.lines), SECTION_MAX)
+        out.append({"type": "context", "block_id": ids.DESK_BLOCK, "elements": [_mrkdwn(text)]})
+    actions = actions_block(alert) if desk.buttons else None
+    if actions is not None:
+        out.append(actions)
+    return out
+
+
+def render(alert: Alert, desk: Desk | None = None) -> SlackMessage:
+    """The full message for one alert revision (with the desk's part, where given)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header_text(alert)}}
     ]
@@ -279,6 +382,8 @@ def render(alert: Alert) -> SlackMessage:
         f"incidents {incidents} · created {alert.created_at.isoformat(timespec='minutes')}"
     )
     blocks.append({"type": "context", "elements": [_mrkdwn(truncate(context, SECTION_MAX))]})
+    if desk is not None:
+        blocks.extend(desk_blocks(alert, desk))
     return SlackMessage(
         text=fallback_text(alert), blocks=blocks, metadata=metadata(alert.id, alert.revision)
     )

@@ -17,6 +17,7 @@ it edits), else where routing sends it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -57,6 +58,13 @@ class Dispatcher:
         self.routing = routing
         #: the destination of the delivery in progress (set by :meth:`deliver`)
         self._destination: Destination | None = None
+        #: the desk's part of each message (status and buttons), where Socket Mode runs
+        self.desk: Callable[[Alert], blocks.Desk | None] | None = None
+
+    def render(self, alert: Alert) -> blocks.SlackMessage:
+        """The message of an alert revision: one place, so every post and edit carries the
+        desk's status and buttons (a revision's edit keeps who acknowledged it)."""
+        return blocks.render(alert, self.desk(alert) if self.desk is not None else None)
 
     def deliver(self, alert: Alert) -> Result:
         """Deliver one alert revision exactly once as far as the ledger and Slack can tell.
@@ -100,7 +108,7 @@ class Dispatcher:
 
     def _post(self, alert: Alert, previous: Entry | None) -> Result:
         channel = self.routing.channel_for(alert)
-        message = blocks.render(alert)
+        message = self.render(alert)
         self._pending(alert, channel)
         posted = self.sink.post(channel, message)
         if previous is not None and not self.sink.can_update:
@@ -116,7 +124,7 @@ class Dispatcher:
         self._pending(alert, root.channel, root.ts)
         # chat.update is idempotent: repeating it after a crash does no harm.
         try:
-            self.sink.update(root.channel, root.ts, blocks.render(alert))
+            self.sink.update(root.channel, root.ts, self.render(alert))
         except PermanentDeliveryError as exc:
             if exc.code not in GONE:
                 raise

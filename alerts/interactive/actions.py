@@ -31,12 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from alerts.interactive.ids import Scope, scope_values
 from marsad.records import Alert
+
+__all__ = ["ACTIONS_FILE", "Ack", "ActionStore", "Correction", "CorrectionKind", "Mute", "Scope"]
 
 #: The file, in ``Settings.home``.
 ACTIONS_FILE = "alerts-actions.sqlite"
 
-Scope = Literal["governorate", "actor"]
 CorrectionKind = Literal["wrong_toll", "not_incident", "duplicate"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 CORRECTION_KINDS: tuple[CorrectionKind, ...] = get_args(CorrectionKind)
@@ -142,21 +144,6 @@ def _time(epoch: float | None) -> datetime | None:
 
 def _at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
-
-
-def scope_values(alert: Alert) -> dict[Scope, set[str]]:
-    """Where and who an alert is about, as a mute reads them: its incident's governorate and
-    actors (perpetrator and targets), or the group of a window alert grouped by one of them."""
-    inc = alert.incident
-    if inc is not None:
-        gov = {inc.location.admin1} if inc.location and inc.location.admin1 else set()
-        return {"governorate": gov, "actor": {inc.perpetrator, *inc.targets}}
-    w = alert.window or {}
-    group = str(w["group"]) if w.get("group") else None
-    return {
-        "governorate": {group} if group and w.get("group_by") == "admin1" else set(),
-        "actor": {group} if group and w.get("group_by") == "perpetrator" else set(),
-    }
 
 
 class ActionStore:
