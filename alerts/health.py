@@ -63,7 +63,9 @@ STALLED_AFTER_S = 300.0
 #: The loop comes round every poll (0.5 s) or after one record; this long without: hung.
 STALE_AFTER_S = 600.0
 #: Outcomes that mean the record is done with (committed); "retried" is not one.
-DONE = frozenset({"posted", "updated", "duplicate", "recovered", "stale", "parked", "unreadable"})
+DONE = frozenset(
+    {"posted", "updated", "duplicate", "recovered", "stale", "parked", "unreadable", "muted"}
+)
 #: Outcomes that mean the revision reached Slack now (a first post, an edit, or one found).
 DELIVERED = frozenset({"posted", "updated", "recovered"})
 #: Seconds from an alert's creation to Slack's acceptance: the stream is sub-second, a

@@ -50,6 +50,14 @@ class Stats:
         return ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing"
 
 
+class Gate(Protocol):
+    """What may hold an alert back before delivery (``alerts.interactive.gate.DeskGate``: a
+    desk's mute). True: the alert was recorded as held and is not delivered; it is committed
+    and counted ``muted``."""
+
+    def hold(self, alert: Alert) -> bool: ...
+
+
 class Observer(Protocol):
     """What watches the loop (``alerts.health.NotifierHealth``): the consumer before each
     poll, and each outcome counted in :class:`Stats`."""
@@ -71,9 +79,11 @@ class Notifier:
         dlq_topic: str = dlq(Topics().alerts),  # the contract's alerts.dlq
         backoff_s: tuple[float, float] = (1.0, 60.0),
         observer: Observer | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.observer = observer
+        self.gate = gate
         self.consumer = consumer
         self.producer = producer
         self.dlq_topic = dlq_topic
@@ -173,6 +183,10 @@ class Notifier:
                 return False
             self._commit(tp, record)
             self._count("unreadable")
+            return True
+        if self.gate is not None and self.gate.hold(alert):
+            self._commit(tp, record)
+            self._count("muted", alert)
             return True
         try:
             result = self.dispatcher.deliver(alert)
