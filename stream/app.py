@@ -62,7 +62,7 @@ from marsad.records import Alert, Article, Extraction, RecordError, StoredIncide
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
 from stream.alerting import incident_alert_ids, incident_alerts
-from stream.health import StreamHealth
+from stream.health import PipelineMetrics, StreamHealth, merge_decision
 from stream.merge import Candidate, Held, event_time, ids_near
 from stream.merge_step import (
     MergeOutcome,
@@ -161,6 +161,7 @@ class _Outbox:
     window_updates: Any
     alerts: Any
     dlqs: dict[str, Any]
+    metrics: PipelineMetrics
 
     async def publish(self, topic: Any, key: str, value: bytes, **kw: Any) -> Any:
         """Send now (not attached to the source offset's commit) and return the delivery
@@ -172,6 +173,8 @@ class _Outbox:
     async def incident(self, inc: StoredIncident) -> Any:
         sent = await self.publish(self.incidents, inc.id, inc.to_bytes())
         self.counters.incidents += 1
+        outcome = "merged_into" if inc.merged_into else "opened" if inc.revision == 1 else "revised"
+        self.metrics.incidents.labels(outcome).inc()
         return sent
 
     async def window_update(self, update: WindowUpdate, ts: float) -> Any:
@@ -182,6 +185,7 @@ class _Outbox:
 
     async def alert(self, alert: Alert) -> Any:
         self.counters.alerts += 1
+        self.metrics.alerts.labels(alert.rule, alert.kind).inc()
         log.info(
             "alert %s rev %d (%s): %s", alert.id, alert.revision, alert.severity, alert.summary_en
         )
@@ -191,6 +195,7 @@ class _Outbox:
     async def to_dlq(self, topic_name: str, event: Any, error: str) -> None:
         """Send the event's value to ``<topic_name>.dlq`` with ``error``, and wait for it."""
         self.counters.dlq += 1
+        self.metrics.dlq.labels(topic_name).inc()
         key, raw = event.key, event.value
         log.warning("%s: message %r to %s: %s", topic_name, key, dlq(topic_name), error)
         await (await self.dlqs[topic_name].send(key=key, value=dead_letter(raw, error), force=True))
@@ -293,7 +298,11 @@ def create_app(
     dlqs = {name: topic(dlq(name)) for name in (topics.articles, topics.candidates)}
     # Not a contract topic: Faust declares it, like the internal topic it serves.
     dlqs["window-updates"] = topic(dlq(window_updates_topic_name(app_id)), internal=True)
-    out = _Outbox(app_id, counters, topic(topics.incidents), updates, topic(topics.alerts), dlqs)
+    health = StreamHealth()
+    metrics = health.pipeline
+    out = _Outbox(
+        app_id, counters, topic(topics.incidents), updates, topic(topics.alerts), dlqs, metrics
+    )
 
     def table(name: str, default: Any = None) -> Any:
         # Table keys and values are JSON (the app's topics are raw bytes).
@@ -320,7 +329,9 @@ def create_app(
         async for event in stream.events():
             try:
                 article = Article.from_json(event.value)
+                started = time.perf_counter()
                 extraction = extract_fn(article)
+                metrics.extraction.observe(time.perf_counter() - started)
             except RecordError as exc:
                 await out.to_dlq(topics.articles, event, f"bad article: {exc}")
                 continue
@@ -329,6 +340,10 @@ def create_app(
                 await out.to_dlq(topics.articles, event, f"extract failed: {exc!r}")
                 continue
             counters.articles += 1
+            metrics.articles.inc()
+            background = sum(1 for inc in extraction.incidents if inc.background)
+            metrics.extracted.labels("background").inc(background)
+            metrics.extracted.labels("current").inc(len(extraction.incidents) - background)
             for key, cand in candidates_of(article, extraction):
                 counters.candidates += 1
                 await candidates.send(key=key.encode(), value=cand.model_dump_json().encode())
@@ -361,6 +376,8 @@ def create_app(
         ]
         outcome = merge_candidate(cand, held, rules.merge, now)
         _log_merge(cand, outcome)
+        decision = merge_decision(outcome.is_new, outcome.changed, len(outcome.absorbed))
+        metrics.decisions.labels(decision).inc()
         if not outcome.changed:
             return  # a report we already hold: nothing to publish or alert
         sent: list[Any] = []
@@ -415,6 +432,5 @@ def create_app(
                 await out.to_dlq("window-updates", event, f"window update failed: {exc!r}")
 
     sources = {topics.articles, candidates.get_topic_name(), updates.get_topic_name()}
-    health = StreamHealth()
     app.timer(interval=STALL_CHECK_S)(_stall_guard(app, sources, health))
     return StreamApp(app=app, app_id=app_id, rules=rules, counters=counters, health=health)

@@ -15,6 +15,11 @@ whether the worker still makes progress, and exports it:
 * ``marsad_stream_assigned_partitions``, ``marsad_stream_last_check_timestamp_seconds``,
   ``marsad_stream_rereads_total`` (the guard's seeks back to a stuck commit).
 
+What the worker did (:class:`PipelineMetrics`, on the same registry, counted by the agents in
+``stream.app``): articles extracted and the extraction's latency, the incidents an extraction
+found (current or background), each candidate's merge decision, the incident revisions
+published, alerts fired by rule and kind, and dead letters by source topic.
+
 :class:`HealthServer` serves ``/metrics`` and ``/healthz`` (200 live, 503 stalled, with a
 JSON body naming the idle partitions) from a daemon thread, like ``ingest.metrics``. Each
 :class:`StreamHealth` owns its registry: no global state.
@@ -27,12 +32,12 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from marsad.health_server import HealthServer as KernelHealthServer
 from stream.stall import LIVENESS_AFTER_S, STALL_CHECK_S, Progress, check_progress, is_stalled
 
-__all__ = ["HealthServer", "StreamHealth"]
+__all__ = ["HealthServer", "PipelineMetrics", "StreamHealth", "merge_decision"]
 
 #: The guard looks every ``STALL_CHECK_S``; no look for this long means its timer is dead.
 STALE_AFTER_S = max(24 * STALL_CHECK_S, 120.0)
@@ -40,6 +45,73 @@ STALE_AFTER_S = max(24 * STALL_CHECK_S, 120.0)
 
 def _key(tp: Any) -> tuple[str, int]:
     return str(tp.topic), int(tp.partition)
+
+
+#: One article's extraction: the lexicon matcher is milliseconds; a pathological text is not.
+EXTRACTION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
+
+def merge_decision(is_new: bool, changed: bool, absorbed: int) -> str:
+    """A candidate's merge decision as a label: ``new`` (no open incident matches),
+    ``joined`` (it revises one), ``twins`` (it showed two or more open incidents to be one),
+    ``held`` (a report the incident already holds: nothing published)."""
+    if is_new:
+        return "new"
+    if not changed:
+        return "held"
+    return "twins" if absorbed else "joined"
+
+
+class PipelineMetrics:
+    """What one worker's agents did, for throughput, merge and alert panels (labels are
+    small fixed sets: rule names come from rules.yaml, topics from the contract)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.articles = Counter(
+            "marsad_stream_articles_extracted",
+            "Articles read from the articles topic and extracted (bad ones go to the DLQ)",
+            registry=r,
+        )
+        self.extraction = Histogram(
+            "marsad_stream_extraction_seconds",
+            "Time to extract the incidents of one article",
+            buckets=EXTRACTION_BUCKETS,
+            registry=r,
+        )
+        self.extracted = Counter(
+            "marsad_stream_extracted_incidents",
+            "Incidents found by extraction, by kind: current (a merge candidate) or "
+            "background (an earlier event the article recalls; skipped)",
+            ["kind"],
+            registry=r,
+        )
+        self.decisions = Counter(
+            "marsad_stream_merge_decisions",
+            "Merge decisions per candidate: new, joined, twins (joined open incidents into "
+            "one), held (a report already held)",
+            ["decision"],
+            registry=r,
+        )
+        self.incidents = Counter(
+            "marsad_stream_incidents_published",
+            "Incident revisions sent to the incidents topic, by outcome: opened, revised, "
+            "merged_into (an absorbed twin's last revision)",
+            ["outcome"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "marsad_stream_alerts_fired",
+            "Alert revisions sent to the alerts topic, by rule and kind",
+            ["rule", "kind"],
+            registry=r,
+        )
+        self.dlq = Counter(
+            "marsad_stream_dlq_messages",
+            "Messages sent to a dead-letter topic, by the topic they came from",
+            ["topic"],
+            registry=r,
+        )
 
 
 class StreamHealth:
@@ -98,6 +170,7 @@ class StreamHealth:
             "Times the stall guard re-read a partition from its stuck commit",
             registry=r,
         )
+        self.pipeline = PipelineMetrics(r)
 
     # -- fed by the stall guard (the worker's event loop) -------------------------------------
     def observe(self, tp: Any, committed: int | None, high: int | None, now: float) -> None:
