@@ -7,13 +7,21 @@ A bad file fails loudly at start-up with the file, the line and the offending ke
 
 A route matches when every condition it names matches (AND); each condition is a list of
 accepted values (OR).  ``actors`` matches the perpetrator or any target.
+
+A route may also say how its messages look (``style: compact``: one section, for a review
+channel where a person checks a reading rather than acts on an event), and the file may name
+the channels that get the daily digest (``digest:``, read by :mod:`alerts.digest`), each at a
+local time in a time zone: the same file, because it is the same question ("which channel
+gets what"), answered by the same operators.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +30,8 @@ from marsad.errors import ConfigError
 from marsad.records import ACTOR_CODES, Alert
 
 Severity = Literal["info", "warning", "critical"]
+#: how a route's messages are laid out: the full alert, or one compact section (review)
+Style = Literal["full", "compact"]
 _CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9_\-]{0,79}|[CGD][A-Z0-9]{6,})$")
 _ADMIN1 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 
@@ -99,6 +109,7 @@ class Route(BaseModel):
     name: str = ""
     match: Match
     channel: str
+    style: Style = "full"
 
     @field_validator("channel")
     @classmethod
@@ -106,26 +117,88 @@ class Route(BaseModel):
         return _check_channel(value)
 
 
+#: The digest's defaults: the morning, where the desk is.
+DIGEST_TIME = dt.time(8, 0)
+DIGEST_TZ = "Asia/Damascus"
+
+
+class DigestChannel(BaseModel):
+    """One channel's daily digest: posted once per local day at ``time`` in ``tz``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: str
+    #: local wall-clock time, ``"08:00"``
+    time: dt.time = DIGEST_TIME
+    #: an IANA time zone name
+    tz: str = DIGEST_TZ
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return _check_channel(value)
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (like Asia/Damascus)") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+class DigestConfig(BaseModel):
+    """Which channels get the daily digest (none: no digest is posted)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: list[DigestChannel] = Field(default_factory=list)
+
+    @field_validator("channels")
+    @classmethod
+    def _once_each(cls, values: list[DigestChannel]) -> list[DigestChannel]:
+        names = [c.channel for c in values]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"a channel gets one digest a day; listed twice: {twice}")
+        return values
+
+
 class RoutingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     default_channel: str
     routes: list[Route] = Field(default_factory=list)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
 
     @field_validator("default_channel")
     @classmethod
     def _default(cls, value: str) -> str:
         return _check_channel(value)
 
+    def route_for(self, alert: Alert) -> Route | None:
+        """The first matching route; ``None`` when the default channel applies."""
+        return next((r for r in self.routes if r.match.matches(alert)), None)
+
     def channel_for(self, alert: Alert) -> str:
         """The first matching route's channel, else the default."""
-        for route in self.routes:
-            if route.match.matches(alert):
-                return route.channel
-        return self.default_channel
+        route = self.route_for(alert)
+        return route.channel if route is not None else self.default_channel
+
+    def style_for(self, alert: Alert) -> Style:
+        """How the alert's message is laid out: its route's style (the default: full)."""
+        route = self.route_for(alert)
+        return route.style if route is not None else "full"
 
     def channels(self) -> list[str]:
-        return sorted({self.default_channel, *(r.channel for r in self.routes)})
+        """Every channel the bot posts to: routes, the default, and the digests'."""
+        digests = (d.channel for d in self.digest.channels)
+        return sorted({self.default_channel, *(r.channel for r in self.routes), *digests})
 
 
 ROUTING_FILE = ConfigFile(
