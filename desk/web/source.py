@@ -1,0 +1,42 @@
+"""What the web desk reads, as one small interface: the store's queries, behind a Protocol.
+
+Why a Protocol: the pages need four questions answered (which incidents, one incident's
+whole story, counts per day, the choices the filter offers), and a test can answer them from
+memory while the real answers come from the store's read API (:class:`StoreSource`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from desk.store.records import (
+    CountBy,
+    DailyCount,
+    Facets,
+    IncidentDetail,
+    IncidentFilter,
+    IncidentRow,
+)
+
+
+class DeskSource(Protocol):
+    def incidents(self, flt: IncidentFilter) -> Sequence[IncidentRow]:
+        """Current incidents matching ``flt``, newest first."""
+        ...
+
+    def incident(self, incident_id: str) -> IncidentDetail | None:
+        """Everything about one incident, or ``None`` when the store has no such id."""
+        ...
+
+    def daily_counts(self, flt: IncidentFilter, by: CountBy) -> Sequence[DailyCount]:
+        """Incidents and deaths per day and governorate or perpetrator."""
+        ...
+
+    def facets(self) -> Facets:
+        """What the stored incidents contain (the filter form's choices)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the database (the command's end)."""
+        ...

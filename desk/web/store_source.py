@@ -1,0 +1,57 @@
+"""The real :class:`~desk.web.source.DeskSource`: the store's read API over one Engine.
+
+Each question opens a connection for its queries and gives it back (the pool keeps it), so a
+page sees one consistent read and never holds the database between requests. The handlers
+that call it are plain functions, which Starlette runs in its thread pool, so a slow query
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine
+
+from desk.store import queries
+from desk.store.engine import open_engine
+from desk.store.migrate import upgrade
+from desk.store.records import (
+    CountBy,
+    DailyCount,
+    Facets,
+    IncidentDetail,
+    IncidentFilter,
+    IncidentRow,
+)
+
+
+class StoreSource:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def incidents(self, flt: IncidentFilter) -> Sequence[IncidentRow]:
+        with self.engine.connect() as conn:
+            return queries.incidents(conn, flt)
+
+    def incident(self, incident_id: str) -> IncidentDetail | None:
+        with self.engine.connect() as conn:
+            return queries.incident_detail(conn, incident_id)
+
+    def daily_counts(self, flt: IncidentFilter, by: CountBy) -> Sequence[DailyCount]:
+        with self.engine.connect() as conn:
+            return queries.daily_counts(conn, flt, by)
+
+    def facets(self) -> Facets:
+        with self.engine.connect() as conn:
+            return queries.facets(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_source(url: str) -> StoreSource:
+    """The store at ``url``, brought to the current schema first (idempotent), so the pages
+    start, empty, before the store service has written anything."""
+    engine = open_engine(url)
+    upgrade(engine)
+    return StoreSource(engine)
