@@ -6,6 +6,10 @@ error: routing.yaml:LINE: …``, exit 2); so do unusable Slack credentials (exit
 With ``--metrics-port`` (or ``MARSAD_ALERTS_METRICS_PORT``) it serves ``/metrics`` and
 ``/healthz`` (503 when alerts wait and none has been done with for 5 minutes:
 ``alerts.health``).
+
+With ``SLACK_APP_TOKEN`` (an app-level token; the bot token too) it also handles the alerts'
+buttons and ``/marsad mutes`` over Socket Mode, beside the Kafka loop
+(:mod:`alerts.interactive.service`); a token Slack refuses stops it at start-up (exit 1).
 """
 
 from __future__ import annotations
@@ -65,13 +69,14 @@ def alerts_cmd(
     """Turn alerts into Slack messages: each revision delivered once, committed after Slack."""
     from alerts.delivery import PermanentDeliveryError, TransientDeliveryError
     from alerts.health import HealthServer, NotifierHealth
-    from alerts.service import build_dispatcher, run_notifier
+    from alerts.service import build_dispatcher, build_interactivity, run_notifier
 
     settings = get_settings()
     dispatcher = build_dispatcher(settings, routing_file)  # a RoutingError ends it at file:line
     health = NotifierHealth(dispatcher.ledger.path)
     health.instrument(dispatcher.sink)  # before check(): auth.test is a Slack call too
     server: HealthServer | None = None
+    desk = build_interactivity(settings, dispatcher)  # SLACK_APP_TOKEN: buttons, Socket Mode
     try:
         try:
             log.info("delivering to %s", dispatcher.sink.check())
@@ -87,6 +92,7 @@ def alerts_cmd(
             len(dispatcher.routing.routes),
             dispatcher.ledger.path,
         )
+        identity = desk[0].check() if desk is not None else None  # a refused token: exit 1
         if check:
             click.echo("alerts: configuration OK")
             return
@@ -104,6 +110,8 @@ def alerts_cmd(
         if port:
             server = HealthServer(health, port, metrics_host).start()
             log.info("metrics and health on http://%s:%d/metrics, /healthz", server.host, port)
+        if desk is not None:
+            desk[0].start(identity)
         # The loop logs its one closing line ("notifier stopped: <outcomes>").
         run_notifier(
             dispatcher,
@@ -113,8 +121,12 @@ def alerts_cmd(
             group_id=group,
             max_idle_s=max_idle,
             observer=health,
+            gate=desk[1] if desk is not None else None,
         )
     finally:
+        if desk is not None:
+            desk[0].close()
+            desk[0].store.close()
         if server is not None:
             server.stop()
         dispatcher.ledger.close()

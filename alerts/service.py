@@ -10,16 +10,20 @@ import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from alerts import routing
 from alerts.delivery import Sink, make_sink
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
-from alerts.notifier import Notifier, Observer, Stats, close_clients
+from alerts.notifier import Gate, Notifier, Observer, Stats, close_clients
 from marsad.records import Alert
 from marsad.settings import Settings
 from marsad.topics import Topics, dlq
+
+if TYPE_CHECKING:
+    from alerts.interactive.gate import DeskGate
+    from alerts.interactive.service import Interactivity
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +76,14 @@ def run_notifier(
     group_id: str | None = None,
     max_idle_s: float | None = None,
     observer: Observer | None = None,
+    gate: Gate | None = None,
 ) -> Stats:
     """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly
     (in this thread, after the loop: see :func:`alerts.notifier.close_clients`).
 
     ``group_id`` defaults to the namespace's notifier group; ``observer`` (the notifier's
-    metrics, ``alerts.health``) watches the loop."""
+    metrics, ``alerts.health``) watches the loop; ``gate`` (the desk's mutes,
+    :func:`build_interactivity`) may hold alerts back."""
     from kafka import KafkaConsumer, KafkaProducer
 
     consumer = KafkaConsumer(
@@ -102,8 +108,40 @@ def run_notifier(
             linger_ms=0,
         )
         notifier = Notifier(
-            dispatcher, consumer, producer, dlq_topic=dlq(topics.alerts), observer=observer
+            dispatcher,
+            consumer,
+            producer,
+            dlq_topic=dlq(topics.alerts),
+            observer=observer,
+            gate=gate,
         )
         return notifier.run(stop, max_idle_s=max_idle_s)
     finally:
         close_clients(consumer, producer)
+
+
+def build_interactivity(
+    settings: Settings, dispatcher: Dispatcher
+) -> tuple[Interactivity, DeskGate] | None:
+    """Socket Mode beside the notifier when ``SLACK_APP_TOKEN`` is set (else None): the
+    dispatcher's messages get the desk's status and buttons, and the gate holds muted alerts
+    back. Raises :class:`alerts.interactive.service.InteractivityError` without a bot token."""
+    if not settings.slack_app_token:
+        return None
+    from alerts.interactive.actions import ACTIONS_FILE, ActionStore
+    from alerts.interactive.gate import DeskGate
+    from alerts.interactive.service import Interactivity
+
+    store = ActionStore(settings.home / ACTIONS_FILE)
+    gate = DeskGate(store)
+    interactivity = Interactivity(
+        app_token=settings.slack_app_token,
+        bot_token=settings.slack_bot_token,
+        api_url=settings.slack_api_url,
+        ledger_path=dispatcher.ledger.path,
+        store=store,
+        channels=dispatcher.routing.channels(),
+        render=dispatcher.render,
+    )
+    dispatcher.desk = gate.desk
+    return interactivity, gate
