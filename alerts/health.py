@@ -73,6 +73,10 @@ DELIVERED = frozenset({"posted", "updated", "recovered"})
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600)
 
 
+#: Every value :func:`call_result` gives.
+CALL_RESULTS = ("ok", "rate_limited", "server_error", "refused", "network_error")
+
+
 def call_result(exc: BaseException | None) -> str:
     """A Slack call's result as a small fixed set of label values (never the raw error code:
     Slack has hundreds): ``ok``, ``rate_limited``, ``server_error``, ``refused`` (Slack said
@@ -263,6 +267,14 @@ class NotifierHealth:
             registry=r,
         )
         r.register(_LedgerCollector(ledger_path))
+        # Series exist at 0 from the start, so increase() and rate() see the first event.
+        for outcome in (*sorted(DONE), "retried"):
+            self.outcomes.labels(outcome)
+        for reason in ("permanent", "unreadable"):
+            self.dlq.labels(reason)
+        for method in ("chat.postMessage", "chat.update"):
+            for result in CALL_RESULTS:
+                self.slack_calls.labels(method, result)
         self.progress_ts.set(self.last_progress)
         self.tick_ts.set(self.last_tick)
 

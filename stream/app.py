@@ -303,6 +303,8 @@ def create_app(
     out = _Outbox(
         app_id, counters, topic(topics.incidents), updates, topic(topics.alerts), dlqs, metrics
     )
+    for name in dlqs:  # at 0 from the start: increase() sees the first dead letter
+        metrics.dlq.labels(name)
 
     def table(name: str, default: Any = None) -> Any:
         # Table keys and values are JSON (the app's topics are raw bytes).
