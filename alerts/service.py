@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from alerts import routing
 from alerts.delivery import Sink, make_sink
+from alerts.digest.scheduler import digests_beside
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
 from alerts.notifier import Gate, Notifier, Observer, Stats, close_clients
@@ -115,7 +116,9 @@ def run_notifier(
             observer=observer,
             gate=gate,
         )
-        return notifier.run(stop, max_idle_s=max_idle_s)
+        # The daily digest's scheduler, when routing names digest channels (alerts.digest).
+        with digests_beside(dispatcher, bootstrap, stop, topics=topics):
+            return notifier.run(stop, max_idle_s=max_idle_s)
     finally:
         close_clients(consumer, producer)
 
