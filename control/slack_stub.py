@@ -17,6 +17,12 @@ Programmable faults:
 * ``on_post(n, message)`` is called after the n-th top-level post was stored, before the
   answer is sent (or just after, with ``on_post_after_answer``); a test uses it to SIGKILL
   the notifier at the worst possible moments.
+
+For the buttons (Socket Mode): ``apps.connections.open`` (an app-level ``xapp-`` token only)
+answers a URL of :attr:`SlackStub.socket_mode`, a :class:`control.socket_mode_stub.SocketModeStub`
+the caller starts and sets; ``views.open``/``views.update`` keep the modals
+(:attr:`SlackStub.views`), ``chat.postEphemeral`` the ephemeral messages
+(:meth:`SlackStub.ephemerals`); ``auth.test`` names the app (``app_id``).
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from control.socket_mode_stub import SocketModeStub
 
 #: A method's JSON answer, and an optional hook to run after the lock is released.
 Answer = tuple[dict[str, Any], Callable[[], None] | None]
@@ -73,6 +82,12 @@ class SlackStub:
         self._posts = 0
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        #: where ``apps.connections.open`` sends clients (set by the caller)
+        self.socket_mode: SocketModeStub | None = None
+        #: open modals by view id (``views.open``, ``views.update``)
+        self.views: dict[str, dict[str, Any]] = {}
+        self._ephemerals: list[dict[str, Any]] = []
+        self._token = ""  # the token of the call being answered (under the lock)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Self:
@@ -150,6 +165,11 @@ class SlackStub:
             if not c.body.get("thread_ts")
         ]
 
+    def ephemerals(self, user: str | None = None) -> list[dict[str, Any]]:
+        """Accepted ``chat.postEphemeral`` messages (to ``user``, if given), oldest first."""
+        with self._lock:
+            return [m for m in self._ephemerals if user is None or m.get("user") == user]
+
     def calls_of(self, method: str, ok_only: bool = False) -> list[Call]:
         with self._lock:
             return [
@@ -209,6 +229,7 @@ class SlackStub:
             if not token or (self.valid_tokens is not None and token not in self.valid_tokens):
                 call.error = "invalid_auth" if token else "not_authed"
                 return self._send(req, 200, {"ok": False, "error": call.error})
+            self._token = token
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
             if handler is None:
                 call.error = "unknown_method"
@@ -264,9 +285,59 @@ class SlackStub:
                 "team_id": "T000",
                 "user_id": "U000BOT",
                 "bot_id": "B000BOT",
+                "app_id": self.socket_mode.app_id if self.socket_mode else "A000APP",
             },
             None,
         )
+
+    def _api_apps_connections_open(self, body: dict[str, Any]) -> Answer:
+        if not self._token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}, None
+        if self.socket_mode is None:
+            return {"ok": False, "error": "socket_mode_not_enabled"}, None
+        return {"ok": True, "url": self.socket_mode.new_url()}, None
+
+    @staticmethod
+    def _json(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+    def _api_views_open(self, body: dict[str, Any]) -> Answer:
+        if not body.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}, None
+        view = self._json(body.get("view"))
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return {"ok": False, "error": "invalid_arguments"}, None
+        view = {**view, "id": f"V{len(self.views) + 1:08d}", "hash": self._next_ts()}
+        self.views[view["id"]] = view
+        return {"ok": True, "view": view}, None
+
+    def _api_views_update(self, body: dict[str, Any]) -> Answer:
+        view_id = str(body.get("view_id") or "")
+        if view_id not in self.views:
+            return {"ok": False, "error": "not_found"}, None
+        view = self._json(body.get("view"))
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}, None
+        self.views[view_id] = {**view, "id": view_id, "hash": self._next_ts()}
+        return {"ok": True, "view": self.views[view_id]}, None
+
+    def _api_chat_postEphemeral(self, body: dict[str, Any]) -> Answer:
+        channel, err = self._resolve(body)
+        if err:
+            return err, None
+        if not body.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}, None
+        if not body.get("text") and not body.get("blocks"):
+            return {"ok": False, "error": "no_text"}, None
+        message = {
+            "channel": channel,
+            "user": body["user"],
+            "text": body.get("text", ""),
+            "blocks": self._json(body.get("blocks")) or [],
+            "message_ts": self._next_ts(),
+        }
+        self._ephemerals.append(message)
+        return {"ok": True, "message_ts": message["message_ts"]}, None
 
     def _resolve(self, body: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
         raw = str(body.get("channel", ""))
