@@ -40,3 +40,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+def redacted(engine: Engine) -> str:
+    """The engine's URL for a log line: the password never printed."""
+    return engine.url.render_as_string(hide_password=True)

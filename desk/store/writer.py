@@ -43,6 +43,14 @@ def _insert(conn: Connection, table: Any) -> Any:
     raise ValueError(f"the store supports sqlite and postgresql, not {conn.dialect.name}")
 
 
+def _inserted(conn: Connection, statement: Any) -> bool:
+    """Run an ``INSERT … ON CONFLICT DO NOTHING RETURNING <key>``: True when a row went in.
+
+    Why RETURNING rather than ``rowcount``: psycopg reports -1 for such an insert, whether it
+    inserted or not; a returned row means the same on every dialect."""
+    return conn.execute(statement).first() is not None
+
+
 def incident_day(incident: StoredIncident) -> date | None:
     """The day an incident belongs to on the map and timeline: when it happened, else when it
     was first (or last) seen."""
@@ -85,9 +93,13 @@ def store_incident(conn: Connection, incident: StoredIncident) -> bool:
         "merged_into": incident.merged_into,
         "record": incident.model_dump(mode="json"),
     }
-    inserted = conn.execute(
-        _insert(conn, IncidentRevision).values(values).on_conflict_do_nothing()
-    ).rowcount
+    inserted = _inserted(
+        conn,
+        _insert(conn, IncidentRevision)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(IncidentRevision.revision),
+    )
     if not inserted:
         return False
     targets = sorted(set(incident.targets))
@@ -139,7 +151,8 @@ def store_incident(conn: Connection, incident: StoredIncident) -> bool:
 
 def store_alert(conn: Connection, alert: Alert) -> bool:
     """Keep one alert revision; False when it was already stored."""
-    inserted = conn.execute(
+    inserted = _inserted(
+        conn,
         _insert(conn, AlertRevision)
         .values(
             alert_id=alert.id,
@@ -153,7 +166,8 @@ def store_alert(conn: Connection, alert: Alert) -> bool:
             record=alert.model_dump(mode="json"),
         )
         .on_conflict_do_nothing()
-    ).rowcount
+        .returning(AlertRevision.revision),
+    )
     named = list(dict.fromkeys(alert.incident_ids))
     if alert.incident is not None and alert.incident.id not in named:
         named.append(alert.incident.id)
@@ -163,12 +177,13 @@ def store_alert(conn: Connection, alert: Alert) -> bool:
             .values([{"alert_id": alert.id, "incident_id": i} for i in named])
             .on_conflict_do_nothing()
         )
-    return bool(inserted)
+    return inserted
 
 
 def store_article(conn: Connection, article: Article) -> bool:
     """Keep one article (the first copy of an id wins); False when it was already stored."""
-    inserted = conn.execute(
+    return _inserted(
+        conn,
         _insert(conn, ArticleTable)
         .values(
             id=article.id,
@@ -180,5 +195,5 @@ def store_article(conn: Connection, article: Article) -> bool:
             record=article.model_dump(mode="json"),
         )
         .on_conflict_do_nothing()
-    ).rowcount
-    return bool(inserted)
+        .returning(ArticleTable.id),
+    )

@@ -56,13 +56,18 @@ def test_migrations_build_the_models_schema(engine: Engine) -> None:
 def test_writes_are_idempotent_and_read_back_alike(engine: Engine) -> None:
     upgrade(engine)
     with engine.begin() as conn:
-        for _ in range(2):  # everything delivered twice
-            store_incident(conn, incident(revision=1))
-            store_incident(conn, incident(revision=2, killed=20, article_ids=["art-1", "art-2"]))
-            store_incident(conn, incident("inc-2", occurred_on="2024-03-13"))
-            store_incident(conn, incident("inc-2", revision=2, merged_into="inc-1"))
-            store_article(conn, article("art-1"))
-            store_alert(conn, alert())
+        for first in (True, False):  # everything delivered twice: the second time is a no-op
+            assert store_incident(conn, incident(revision=1)) is first
+            assert (
+                store_incident(
+                    conn, incident(revision=2, killed=20, article_ids=["art-1", "art-2"])
+                )
+                is first
+            )
+            assert store_incident(conn, incident("inc-2", occurred_on="2024-03-13")) is first
+            assert store_incident(conn, incident("inc-2", revision=2, merged_into="inc-1")) is first
+            assert store_article(conn, article("art-1")) is first
+            assert store_alert(conn, alert()) is first
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(IncidentRevision)).scalar_one()
         assert n == 4

@@ -1,0 +1,78 @@
+"""``marsad store``: keep every incident, alert and article revision in the desk's database.
+
+``--migrate`` brings the database to the shipped schema and exits; the service migrates at
+start as well, so a fresh ``$MARSAD_HOME`` or an empty PostgreSQL database just works.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import click
+
+from marsad.commands import Command, bootstrap_option, stop_on_signals
+from marsad.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@click.command("store", cls=Command)
+@bootstrap_option()
+@click.option(
+    "--database",
+    "database_url",
+    default=None,
+    metavar="URL",
+    help="SQLAlchemy URL [default: $MARSAD_DATABASE_URL, else SQLite in $MARSAD_HOME].",
+)
+@click.option("--migrate", is_flag=True, help="Migrate the database to the current schema, exit.")
+@click.option("--group", default=None, help="consumer group (default: marsad-store, prefixed)")
+@click.option("--once", is_flag=True, help="stop once the topics have been idle for --max-idle.")
+@click.option(
+    "--max-idle",
+    type=float,
+    default=None,
+    help="stop after this many seconds without a record (default with --once: 5).",
+)
+def store_cmd(
+    bootstrap: str | None,
+    database_url: str | None,
+    migrate: bool,
+    group: str | None,
+    once: bool,
+    max_idle: float | None,
+) -> None:
+    """Consume incidents, alerts and articles into the database; commit after each write."""
+    from desk.store.engine import open_engine, redacted
+    from desk.store.migrate import upgrade
+
+    settings = get_settings()
+    engine = open_engine(database_url, settings=settings)
+    try:
+        revision = upgrade(engine)
+        log.info("store database %s at schema %s", redacted(engine), revision)
+        if migrate:
+            click.echo(f"store: database at schema {revision}")
+            return
+        from desk.store.service import run_store, store_group
+        from marsad.kafka.broker import kafka_address
+
+        if once and max_idle is None:
+            max_idle = 5.0
+        servers = kafka_address(settings, bootstrap)
+        topics = settings.topics
+        group = group or store_group(topics)
+        stop = threading.Event()
+        stop_on_signals(stop, log, "finishing the current batch, then stopping")
+        log.info(
+            "consuming %s, %s, %s from %s as group %s",
+            topics.incidents,
+            topics.alerts,
+            topics.articles,
+            servers,
+            group,
+        )
+        run_store(engine, servers, stop, topics=topics, group_id=group, max_idle_s=max_idle)
+    finally:
+        engine.dispose()
