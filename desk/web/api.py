@@ -76,18 +76,20 @@ def timeline(request: Request) -> Response:
 
 
 def incidents_geojson(request: Request) -> Response:
+    desk = desk_of(request)
+    view = desk.view(request)
     from desk.export import geojson
 
-    desk = desk_of(request)
-    rows = desk.source.incidents(desk.view(request).filter)
+    rows = desk.source.incidents(view.filter)
     return JSONResponse(geojson(rows), media_type="application/geo+json")
 
 
 def export_csv(request: Request) -> Response:
+    desk = desk_of(request)
+    view = desk.view(request, limit=False)
     from desk.export import write_csv
 
-    desk = desk_of(request)
-    rows = desk.source.incidents(desk.view(request, limit=False).filter)
+    rows = desk.source.incidents(view.filter)
     out = io.StringIO()
     write_csv(rows, out)
     return Response(
