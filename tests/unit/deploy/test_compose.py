@@ -27,13 +27,26 @@ def _env_names() -> set[str]:
     return names
 
 
+#: Services that run an image of their own, not a ``marsad`` command.
+NOT_MARSAD = {"kafka", "postgres"}
+
+
 def test_services_are_broker_plus_the_three_rooms() -> None:
-    assert set(COMPOSE["services"]) == {"kafka", "topics", "check", "ingest", "stream", "alerts"}
+    assert set(COMPOSE["services"]) == {
+        "kafka",
+        "topics",
+        "check",
+        "ingest",
+        "stream",
+        "alerts",
+        "postgres",
+        "store",
+    }
 
 
 def test_every_service_command_is_a_marsad_subcommand() -> None:
     for name, svc in COMPOSE["services"].items():
-        if name == "kafka":
+        if name in NOT_MARSAD:
             continue
         command = svc["command"]
         assert command[0] in COMMANDS, f"{name}: unknown marsad subcommand {command[0]}"
@@ -59,7 +72,7 @@ def test_broker_is_kafka_39_kraft_with_single_node_replication() -> None:
 
 
 def test_services_wait_for_topics_and_a_passing_check() -> None:
-    for name in ("ingest", "stream", "alerts"):
+    for name in ("ingest", "stream", "alerts", "store"):
         dep = COMPOSE["services"][name]["depends_on"]["check"]
         assert dep["condition"] == "service_completed_successfully"
     check = COMPOSE["services"]["check"]
@@ -89,7 +102,7 @@ def test_every_flag_in_compose_is_a_real_option() -> None:
     from control.cli import main
 
     for name, svc in COMPOSE["services"].items():
-        if name == "kafka":
+        if name in NOT_MARSAD:
             continue
         command = main.get_command(click.Context(main), svc["command"][0])
         assert command is not None, name
@@ -99,3 +112,15 @@ def test_every_flag_in_compose_is_a_real_option() -> None:
         known = {opt for p in command.params for opt in getattr(p, "opts", [])}
         flags = [a for a in svc["command"] if a.startswith("--")]
         assert set(flags) <= known, (name, set(flags) - known)
+
+
+def test_store_writes_the_postgres_service_once_it_is_healthy() -> None:
+    store = COMPOSE["services"]["store"]
+    assert store["command"][0] == "store"
+    assert store["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = store["environment"]["MARSAD_DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg://") and "@postgres:5432/" in url
+    postgres = COMPOSE["services"]["postgres"]
+    assert postgres["image"].startswith("postgres:15")
+    assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
