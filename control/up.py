@@ -1,4 +1,4 @@
-"""`marsad up`: the whole monitor on one machine — broker, ingest, stream and alerts.
+"""`marsad up`: the whole monitor on one machine — broker, ingest, stream, alerts and store.
 
 With no ``MARSAD_KAFKA_BOOTSTRAP`` the embedded local broker is started (or reused) first and
 stopped again on exit if this command started it. Ctrl-C / SIGTERM stops the services
@@ -25,6 +25,10 @@ from marsad.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+#: What ``marsad up`` runs, in start order (the store keeps the desk's database).
+SERVICES = ("ingest", "stream", "alerts", "store")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,11 +41,11 @@ def free_port() -> int:
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(["ingest", "stream", "alerts"]),
+    type=click.Choice(SERVICES),
     help="run only these services (repeatable)",
 )
 def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None:
-    """Run broker + ingest + stream + alerts until Ctrl-C."""
+    """Run broker + ingest + stream + alerts + store until Ctrl-C."""
     from marsad.kafka.broker import LocalBroker, kafka_address
 
     settings = get_settings()
@@ -51,7 +55,7 @@ def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None
     log.info("kafka at %s", bootstrap)
 
     group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))
-    for name in only or ("ingest", "stream", "alerts"):
+    for name in only or SERVICES:
         args: list[str] = []
         health_url = None
         if name == "ingest" and feeds:
