@@ -79,8 +79,9 @@ def timeline_charts(
     """Both charts of a view, and the thresholds too long to draw on a per-day axis."""
     days = timeline.day_range(counts, view.filter.since, view.filter.until or desk.today())
     label = key_label(view.stack)
+    fills = timeline.colours(counts, "incidents")  # one colour per key on both charts
     charts = [
-        timeline.chart(counts, metric, days, desk.thresholds, name=label)
+        timeline.chart(counts, metric, days, desk.thresholds, name=label, fills=fills)
         for metric in ("incidents", "deaths")
     ]
     return charts, [t for t in desk.thresholds if not t.daily]

@@ -62,6 +62,7 @@ class _Rule(BaseModel):
     metric: str = "count"
     threshold: float | None = None
     min_count: float | None = None
+    factor: float | None = None
     window: _Window = Field(default_factory=_Window)
     where: _Where = Field(default_factory=_Where)
     description: str = ""
@@ -87,6 +88,8 @@ class Threshold:
     scope: str
     window_seconds: float
     description: str
+    #: a surge's factor over its baseline (the line is then its minimum count, not all of it)
+    factor: float | None = None
 
     @property
     def daily(self) -> bool:
@@ -110,6 +113,7 @@ def _threshold(rule: _Rule) -> Threshold | None:
         scope=scope,
         window_seconds=rule.window.size,
         description=rule.description,
+        factor=rule.factor if rule.kind == "surge" else None,
     )
 
 

@@ -141,9 +141,12 @@ def chart(
     days: Sequence[date],
     thresholds: Iterable[Threshold] = (),
     name: Callable[[str], str] = str,
+    fills: dict[str, str] | None = None,
 ) -> Chart:
-    """One stacked bar chart of ``metric`` per day; ``name`` turns a key into its label."""
-    fills = colours(counts, metric)
+    """One stacked bar chart of ``metric`` per day; ``name`` turns a key into its label;
+    ``fills`` gives the keys' colours (default: ranked by this metric), so that two charts
+    of one view can colour a governorate alike."""
+    fills = fills if fills is not None else colours(counts, metric)
     index = {d: i for i, d in enumerate(days)}
     per_day: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for c in counts:
@@ -195,7 +198,9 @@ def chart(
             rule=t.rule,
             value=t.value,
             y=y_of(t.value),
-            label=f"{t.rule} ≥ {t.value:g}" + (f" ({t.scope})" if t.scope else ""),
+            label=f"{t.rule} ≥ {t.value:g}"
+            + (f" ({t.scope})" if t.scope else "")
+            + (f" and {t.factor:g}× its mean" if t.factor else ""),
         )
         for t in daily
     )
