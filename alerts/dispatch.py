@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from alerts import blocks, changes
+from alerts import blocks, changes, compact
 from alerts.delivery import LookupUnsupported, PermanentDeliveryError, Posted, Sink
 from alerts.ledger import Destination, Entry, Ledger
 from alerts.routing import RoutingConfig
@@ -63,8 +63,12 @@ class Dispatcher:
 
     def render(self, alert: Alert) -> blocks.SlackMessage:
         """The message of an alert revision: one place, so every post and edit carries the
-        desk's status and buttons (a revision's edit keeps who acknowledged it)."""
-        return blocks.render(alert, self.desk(alert) if self.desk is not None else None)
+        desk's status and buttons (a revision's edit keeps who acknowledged it). A route
+        with ``style: compact`` (the review channel) gets :mod:`alerts.compact`'s layout."""
+        desk = self.desk(alert) if self.desk is not None else None
+        if self.routing.style_for(alert) == "compact":
+            return compact.render(alert, desk)
+        return blocks.render(alert, desk)
 
     def deliver(self, alert: Alert) -> Result:
         """Deliver one alert revision exactly once as far as the ledger and Slack can tell.
