@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -153,7 +153,7 @@ class StoreConsumer:
         log.info("store stopped: %s", self.stats)
         return self.stats
 
-    def serve(self, records: list[Record]) -> None:
+    def serve(self, records: Sequence[Record]) -> None:
         """One batch: write, park what failed, commit offsets. Raises :class:`TransientError`
         (nothing committed) when the database or the broker is out of reach."""
         good: list[tuple[Record, Parsed]] = []
@@ -215,7 +215,7 @@ class StoreConsumer:
         except KafkaError as exc:
             raise TransientError(f"could not park on {dlq(record.topic)}: {exc}") from exc
 
-    def _commit(self, records: list[Record]) -> None:
+    def _commit(self, records: Sequence[Record]) -> None:
         from kafka.errors import KafkaError
         from kafka.structs import OffsetAndMetadata, TopicPartition
 
