@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -71,7 +71,8 @@ def markers(chrome: WebDriver) -> dict[str, str]:
 
 
 def console_problems(chrome: WebDriver) -> list[str]:
-    return [e["message"] for e in chrome.get_log("browser") if e["level"] == "SEVERE"]
+    logs: list[dict[str, Any]] = chrome.get_log("browser")  # type: ignore[no-untyped-call]
+    return [e["message"] for e in logs if e["level"] == "SEVERE"]
 
 
 def test_map_draws_one_marker_per_incident_in_its_colour(
