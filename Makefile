@@ -56,7 +56,7 @@ eval-gate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy marsad ingest stream alerts control tests scripts bench
+	$(BIN)/mypy marsad ingest stream alerts desk control tests scripts bench
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
