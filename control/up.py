@@ -1,4 +1,5 @@
-"""`marsad up`: the whole monitor on one machine — broker, ingest, stream, alerts and store.
+"""`marsad up`: the whole monitor on one machine — broker, ingest, stream, alerts, store and the
+desk's read-only web pages (`marsad web` on ``MARSAD_WEB_LISTEN``).
 
 With no ``MARSAD_KAFKA_BOOTSTRAP`` the embedded local broker is started (or reused) first and
 stopped again on exit if this command started it. Ctrl-C / SIGTERM stops the services
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 #: What ``marsad up`` runs, in start order (the store keeps the desk's database).
-SERVICES = ("ingest", "stream", "alerts", "store")
+SERVICES = ("ingest", "stream", "alerts", "store", "web")
 
 
 def free_port() -> int:
@@ -45,7 +46,7 @@ def free_port() -> int:
     help="run only these services (repeatable)",
 )
 def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None:
-    """Run broker + ingest + stream + alerts + store until Ctrl-C."""
+    """Run broker + ingest + stream + alerts + store + web until Ctrl-C."""
     from marsad.kafka.broker import LocalBroker, kafka_address
 
     settings = get_settings()
@@ -70,7 +71,8 @@ def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None
     stop_on_signals(stop, log, "shutting down")
     group.start()
     mode = "Slack" if settings.slack_bot_token or settings.slack_webhook_url else "console+JSONL"
-    click.echo(f"marsad up: kafka {bootstrap}; alerts → {mode}; Ctrl-C to stop", err=True)
+    web = f"; desk on http://{settings.web_listen}/" if "web" in group.services else ""
+    click.echo(f"marsad up: kafka {bootstrap}; alerts → {mode}{web}; Ctrl-C to stop", err=True)
     failed: Exception | None = None
     try:
         while not stop.wait(1.0):
