@@ -41,6 +41,7 @@ def test_services_are_broker_plus_the_three_rooms() -> None:
         "alerts",
         "postgres",
         "store",
+        "web",
         "prometheus",
         "grafana",
     }
@@ -126,3 +127,13 @@ def test_store_writes_the_postgres_service_once_it_is_healthy() -> None:
     assert postgres["image"].startswith("postgres:15")
     assert any(v.endswith(":/var/lib/postgresql/data") for v in postgres["volumes"])
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+
+
+def test_web_serves_the_store_on_the_hosts_loopback_only() -> None:
+    web = COMPOSE["services"]["web"]
+    assert web["command"] == ["web"]
+    assert web["environment"]["MARSAD_WEB_LISTEN"] == "0.0.0.0:8080"
+    assert web["environment"]["MARSAD_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert web["ports"] == ["127.0.0.1:8080:8080"]
+    assert web["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
