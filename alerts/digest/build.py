@@ -106,6 +106,9 @@ class Digest:
     corrections: tuple[Correction, ...]
     #: incidents with neither an event day nor a first report time (not counted)
     undated: int = 0
+    #: where the source holds less than the two weeks asked for (a topic's retention): the
+    #: oldest time it still holds; the week-over-week change then says it is partial
+    held_from: datetime | None = None
 
     @property
     def local_end(self) -> datetime:
@@ -173,11 +176,13 @@ def build_digest(
     corrections: Sequence[Correction] = (),
     *,
     top: int = TOP,
+    held_from: datetime | None = None,
 ) -> Digest:
     """The digest for the 24 h before ``now`` (an aware instant: the digest's time), with
     days and dates in ``tz``. ``incidents`` may hold any revisions of any period (at least
     :data:`LOOKBACK` before ``now``); ``muted`` and ``corrections`` are the desk's figures for
-    the same 24 h (corrections outside it are left out)."""
+    the same 24 h (corrections outside it are left out). ``held_from``: the source holds
+    nothing older than this (see :attr:`Digest.held_from`)."""
     end = _aware(now).astimezone(UTC)
     start = end - DAY
     timed: list[tuple[StoredIncident, datetime]] = []
@@ -207,6 +212,7 @@ def build_digest(
         muted=muted,
         corrections=tuple(fixes),
         undated=undated,
+        held_from=held_from if held_from is not None and held_from > end - 2 * WEEK else None,
     )
 
 

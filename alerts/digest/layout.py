@@ -80,7 +80,7 @@ def percent(current: int, previous: int) -> str:
 
 
 def header_text(digest: Digest) -> str:
-    return clip(f"\U0001f4cb Marsad daily digest · {_day(digest.local_date)}", HEADER_MAX)
+    return clip(f"Marsad daily digest · {_day(digest.local_date)}", HEADER_MAX)
 
 
 def period_text(digest: Digest) -> str:
@@ -99,8 +99,15 @@ def totals_text(digest: Digest) -> str:
         f"*Week over week:* {_tally(week)} in the last 7 days; "
         f"incidents {percent(week.incidents, prev.incidents)}, "
         f"killed {percent(week.killed, prev.killed)} "
-        f"(the 7 days before: {_tally(prev)})"
+        f"(the 7 days before: {_tally(prev)}{_partial(digest)})"
     )
+
+
+def _partial(digest: Digest) -> str:
+    if digest.held_from is None:
+        return ""
+    held = digest.held_from.astimezone(digest.local_end.tzinfo)
+    return f"; partial: incidents are held only from {held:%H:%M} {_day(held.date())}"
 
 
 def _group_line(group: Group, show_code: bool) -> str:

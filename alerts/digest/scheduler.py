@@ -42,6 +42,7 @@ from alerts.digest.build import DAY, LOOKBACK, Digest, build_digest
 from alerts.digest.layout import PART, digest_message
 from alerts.digest.source import (
     ActionStoreFeedback,
+    Coverage,
     DigestSourceError,
     FeedbackSource,
     IncidentSource,
@@ -73,12 +74,14 @@ def make_digest(
     Incidents are asked for from a day before the two weeks the figures cover: an incident
     is counted at its event time, which can be a little before its first report."""
     since = at - LOOKBACK - DAY
+    held = incidents.incidents(since, at)
     return build_digest(
-        incidents.incidents(since, at),
+        held,
         at,
         channel.zone,
         feedback.muted_count(at - DAY, at),
         feedback.corrections(at - DAY, at),
+        held_from=incidents.held_from if isinstance(incidents, Coverage) else None,
     )
 
 

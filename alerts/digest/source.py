@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from alerts.digest.build import Correction
 from marsad.errors import MarsadError
@@ -40,6 +40,14 @@ class IncidentSource(Protocol):
         """Incidents (any of their revisions) written or revised between ``since`` and
         ``until``."""
         ...
+
+
+@runtime_checkable
+class Coverage(Protocol):
+    """A source that may hold less than it is asked for says so after each read."""
+
+    #: after :meth:`IncidentSource.incidents`: the oldest time held, when after ``since``
+    held_from: datetime | None
 
 
 class FeedbackSource(Protocol):
@@ -101,6 +109,7 @@ class KafkaIncidentSource:
         self.bootstrap = bootstrap
         self.topic = topic
         self.timeout_s = timeout_s
+        self.held_from: datetime | None = None
 
     def incidents(self, since: datetime, until: datetime) -> list[StoredIncident]:
         from kafka import KafkaConsumer
@@ -138,10 +147,17 @@ class KafkaIncidentSource:
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         ends: dict[Any, int] = consumer.end_offsets(tps)
+        firsts: dict[Any, int] = consumer.beginning_offsets(tps)
         starts = consumer.offsets_for_times({tp: _ms(since) for tp in tps})
+        # A partition whose first record still held is already past ``since``, while older
+        # ones were deleted (retention), holds less than asked: say from when it holds.
+        short = set()
         for tp in tps:
             found = starts.get(tp)
             consumer.seek(tp, found.offset if found is not None else ends[tp])
+            if found is not None and firsts[tp] > 0 and found.offset == firsts[tp]:
+                short.add(tp)
+        held: list[int] = []
         until_ms = _ms(until)
         out: list[StoredIncident] = []
         unreadable = 0
@@ -152,12 +168,15 @@ class KafkaIncidentSource:
                 )
             for tp, records in consumer.poll(timeout_ms=500).items():
                 for record in records:
+                    if tp in short and record.offset == firsts[tp]:
+                        held.append(record.timestamp)
                     if record.offset >= ends[tp] or record.timestamp > until_ms:
                         continue
                     try:
                         out.append(StoredIncident.from_json(record.value or b""))
                     except RecordError:
                         unreadable += 1
+        self.held_from = datetime.fromtimestamp(max(held) / 1000, UTC) if held else None
         if unreadable:
             log.warning("digest: %d unreadable records on %s left out", unreadable, self.topic)
         log.info("digest: %d incident revisions read from %s", len(out), self.topic)

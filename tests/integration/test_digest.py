@@ -21,7 +21,8 @@ import pytest
 from alerts import routing
 from alerts.delivery import SlackBotSink
 from alerts.digest import schedule
-from alerts.digest.scheduler import DigestScheduler
+from alerts.digest.layout import digest_blocks
+from alerts.digest.scheduler import DigestScheduler, make_digest
 from alerts.digest.source import KafkaIncidentSource, NoFeedback
 from alerts.dispatch import Dispatcher
 from alerts.ledger import Ledger
@@ -144,3 +145,41 @@ def test_marsad_alerts_posts_the_digest_from_the_topic_once(
         assert [o.outcome for o in again.run_due(at + timedelta(minutes=5))] == ["duplicate"]
         again.ledger.close()
         assert len(slack.messages(CHANNEL)) == 1
+
+
+def test_a_topic_holding_less_than_two_weeks_makes_the_comparison_say_partial(
+    kafka_bootstrap: str,
+) -> None:
+    """Retention deleted the oldest records (here: ``DeleteRecords``, as retention would):
+    the digest says from when the topic holds incidents instead of a silent low figure."""
+    from kafka import TopicPartition
+    from kafka.admin import KafkaAdminClient
+
+    from marsad.topics import create_missing_topics
+
+    topic = f"digest-{uuid.uuid4().hex[:8]}-incidents"
+    create_missing_topics(kafka_bootstrap, [topic], 1)
+    at = datetime.now(UTC).replace(microsecond=0)
+    held_from = at - timedelta(days=10)
+    produce(
+        kafka_bootstrap,
+        topic,
+        [
+            (incident("gone", 50, at - timedelta(days=12)).to_bytes(), at - timedelta(days=12)),
+            (incident("kept", 7, held_from).to_bytes(), held_from),
+            (incident("today", 2, at - HOUR).to_bytes(), at - HOUR),
+        ],
+    )
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    try:
+        admin.delete_records({TopicPartition(topic, 0): 1}, timeout_ms=30_000)
+    finally:
+        admin.close()
+    source = KafkaIncidentSource(kafka_bootstrap, topic)
+    channel = routing.DigestChannel(channel=CHANNEL, tz="UTC")
+    digest = make_digest(channel, at, source, NoFeedback())
+    assert source.held_from == held_from
+    assert digest.held_from == held_from
+    assert (digest.day.incidents, digest.previous_week.incidents) == (1, 1)
+    totals = texts({"blocks": digest_blocks(digest)})
+    assert f"partial: incidents are held only from {held_from:%H:%M}" in totals

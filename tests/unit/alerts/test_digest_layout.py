@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from alerts.blocks import SlackMessage
 from alerts.digest.build import build_digest
 from alerts.digest.layout import digest_blocks, digest_message
 from alerts.mrkdwn import slack_len
-from tests.support.digest_samples import DAMASCUS, MORNING, Fix, incident, place
+from tests.support.digest_samples import DAMASCUS, MORNING, Fix, example_digest, incident, place
 
 HOUR = timedelta(hours=1)
 HEADER_MAX, SECTION_MAX, FIELD_MAX, FIELDS, BLOCKS = 150, 3000, 2000, 10, 50
@@ -113,3 +114,28 @@ def test_long_names_many_groups_long_links_and_many_corrections_fit() -> None:
     assert "more)" in body  # groups and corrections cut by whole item, with their note
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
     assert len([b for b in msg.blocks if b["type"] == "section"]) <= 10
+
+
+def test_docs_example_is_what_marsad_digest_posts() -> None:
+    """docs/example-digest.json (and its PNG) must match the current layout."""
+    from marsad.settings import PROJECT_ROOT
+
+    digest = example_digest()
+    message = digest_message(digest, "digest:#marsad-alerts:2026-12-02")
+    expected = {"channel": "#marsad-alerts", **message.as_payload()}
+    shown = json.loads((PROJECT_ROOT / "docs" / "example-digest.json").read_text("utf-8"))
+    assert shown == expected, "regenerate it: .venv/bin/python docs/render_digest.py --png"
+    assert_fits(message)
+
+
+def test_a_source_holding_less_than_two_weeks_makes_the_comparison_partial() -> None:
+    held = MORNING - timedelta(days=9)
+    digest = build_digest([], MORNING, DAMASCUS, held_from=held)
+    assert digest.held_from == held
+    (totals,) = [b["text"]["text"] for b in digest_blocks(digest) if "Week over" in str(b)]
+    assert totals.endswith("; partial: incidents are held only from 08:00 Mon 23 Nov 2026)")
+    # a source holding the whole two weeks (and the day before them) is not partial
+    assert (
+        build_digest([], MORNING, DAMASCUS, held_from=MORNING - timedelta(days=15)).held_from
+        is None
+    )
