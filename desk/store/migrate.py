@@ -43,11 +43,21 @@ def current(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> str:
-    """Migrate ``engine``'s database to the newest revision; return it. Idempotent."""
-    before = current(engine)
-    target = head()
+    """Migrate ``engine``'s database to the newest revision; return it. Idempotent.
+
+    Alembic's own INFO lines (plugins set up, the dialect's DDL mode) are held back while it
+    runs: the one line logged here says what changed."""
+    alembic_log = logging.getLogger("alembic")
+    level = alembic_log.level
+    alembic_log.setLevel(max(logging.WARNING, level))
+    try:
+        before = current(engine)
+        target = head()
+        if before != target:
+            command.upgrade(alembic_config(engine), "head")
+    finally:
+        alembic_log.setLevel(level)
     if before != target:
-        command.upgrade(alembic_config(engine), "head")
         log.info("store schema migrated from %s to %s", before or "empty", target)
     return target
 
