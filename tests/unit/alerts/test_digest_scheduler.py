@@ -188,3 +188,24 @@ def test_make_digest_asks_the_feedback_for_the_same_24_hours() -> None:
     assert digest.muted == 6
     assert asked == [(MORNING - timedelta(hours=24), MORNING)]
     assert digest.local_date == date(2026, 12, 2)
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('{channel: "#a", tz: Mars/Olympus}', "is not an IANA time zone"),
+        ('{channel: "#a", time: "25:00"}', "time"),
+        ('{channel: "a b"}', "is not a channel"),
+        ('{channel: "#a"}\n    - {channel: "#a", time: "09:00"}', "listed twice: ['#a']"),
+    ],
+)
+def test_a_bad_digest_section_names_its_line(entry: str, needle: str) -> None:
+    text = f'default_channel: "#a"\ndigest:\n  channels:\n    - {entry}\n'
+    with pytest.raises(routing.RoutingError, match=r"routing.yaml:\d+") as err:
+        routing.parse(text, "routing.yaml")
+    assert needle in str(err.value)
+
+
+def test_digest_channels_are_checked_with_the_others() -> None:
+    text = 'default_channel: "#a"\ndigest:\n  channels:\n    - {channel: "#morning"}\n'
+    assert routing.parse(text).channels() == ["#a", "#morning"]
