@@ -19,7 +19,9 @@ slack-sdk reconnects by itself (a new ``apps.connections.open`` after a drop or 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -62,6 +64,7 @@ class Interactivity:
         channels: list[str],
         render: Callable[[Alert], SlackMessage],
         reconnect_s: tuple[float, float] = (1.0, 60.0),
+        ping_interval_s: float = 5.0,
     ) -> None:
         if not bot_token:
             raise InteractivityError(
@@ -77,6 +80,9 @@ class Interactivity:
         self.channels = guard.Channels.of(channels)
         self.render = render
         self.reconnect_min, self.reconnect_max = reconnect_s
+        #: slack-sdk's ping period; it is also how soon a socket closed under the client is
+        #: noticed and replaced (a ``disconnect`` message is acted on at once)
+        self.ping_interval_s = ping_interval_s
         self.client: SocketModeClient | None = None
         self.handler: DeskHandler | None = None
         self._ledger: Ledger | None = None
@@ -123,6 +129,7 @@ class Interactivity:
             app_token=self.app_token,
             web_client=WebClient(base_url=self.api_url),
             logger=logging.getLogger("alerts.interactive.socket"),
+            ping_interval=self.ping_interval_s,
         )
         self.client.socket_mode_request_listeners.append(self.handler)
         log.info(
@@ -162,6 +169,13 @@ class Interactivity:
         if self._connector is not None:
             self._connector.join(timeout=5)
         if self.client is not None:
+            self.client.auto_reconnect_enabled = False
+            # The receiving thread waits in recv() (up to 3 s) holding the lock close() needs:
+            # shutting the socket down first wakes it, so a stop is not held up.
+            sock = getattr(self.client.current_session, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
             try:
                 self.client.close()
             except Exception as exc:  # closing a socket already gone: say so in one line
