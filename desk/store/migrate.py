@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 log = logging.getLogger(__name__)
 
+#: Alembic announces each plugin it sets up (on import) at INFO: noise in every start's log.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config for ``engine``'s database (the engine rides along to env.py)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -32,12 +37,16 @@ def alembic_config(engine: Engine) -> Config:
 
 def head() -> str:
     """The newest revision the package ships."""
+    from alembic.script import ScriptDirectory
+
     heads = ScriptDirectory.from_config(_script_config()).get_heads()
     return heads[0]
 
 
 def current(engine: Engine) -> str | None:
     """The revision ``engine``'s database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -54,6 +63,8 @@ def upgrade(engine: Engine) -> str:
         before = current(engine)
         target = head()
         if before != target:
+            from alembic import command
+
             command.upgrade(alembic_config(engine), "head")
     finally:
         alembic_log.setLevel(level)
@@ -63,6 +74,8 @@ def upgrade(engine: Engine) -> str:
 
 
 def _script_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
