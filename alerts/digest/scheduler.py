@@ -197,6 +197,11 @@ class DigestScheduler:
                 log.warning("digest not posted yet (%s): trying again in %.0f s", exc, pause)
                 sleep(pause)
                 continue
+            except Exception:  # a fault of ours must not end the digests, nor the notifier
+                pause = min(600.0, max(tick_s, pause * 2))
+                log.exception("digest failed: trying again in %.0f s", pause)
+                sleep(pause)
+                continue
             pause = tick_s
             sleep(min(tick_s, self.seconds_to_next(now) + 0.5))
         log.info("digest scheduler stopped")

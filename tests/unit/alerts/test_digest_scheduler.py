@@ -15,7 +15,7 @@ from alerts.blocks import SlackMessage
 from alerts.delivery import Posted, SlackBotSink
 from alerts.digest import schedule
 from alerts.digest.scheduler import DigestScheduler, make_digest
-from alerts.digest.source import NoFeedback
+from alerts.digest.source import DigestSourceError, NoFeedback
 from alerts.ledger import Ledger
 from marsad.records import StoredIncident
 from tests.support.digest_samples import DAMASCUS, MORNING, incident
@@ -209,3 +209,33 @@ def test_a_bad_digest_section_names_its_line(entry: str, needle: str) -> None:
 def test_digest_channels_are_checked_with_the_others() -> None:
     text = 'default_channel: "#a"\ndigest:\n  channels:\n    - {channel: "#morning"}\n'
     assert routing.parse(text).channels() == ["#a", "#morning"]
+
+
+def test_a_failing_source_is_retried_and_the_loop_goes_on(
+    slack: SlackServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sched = scheduler(slack, tmp_path)
+    sched.clock = lambda: MORNING + HOUR
+    calls: list[int] = []
+    good = sched.incidents
+
+    class Flaky:
+        def incidents(self, since: datetime, until: datetime) -> Sequence[StoredIncident]:
+            calls.append(1)
+            if len(calls) == 1:
+                raise DigestSourceError("broker out of reach")
+            if len(calls) == 2:
+                raise RuntimeError("a bug")
+            return good.incidents(since, until)
+
+    sched.incidents = Flaky()
+    stop = threading.Event()
+    thread = threading.Thread(target=sched.run, args=(stop,), kwargs={"tick_s": 0.05})
+    thread.start()
+    try:
+        wait_until(lambda: slack.messages("#marsad-alerts"), timeout=30, message="posted")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert len(calls) == 3 and len(slack.messages("#marsad-alerts")) == 1
+    assert "broker out of reach" in caplog.text and "digest failed" in caplog.text
