@@ -97,7 +97,7 @@ def block_actions(
         options += element.get("options", [])
         chosen = [o for o in options if o["value"] == option]
         assert chosen, f"{option!r} is not an option of {action_id}"
-        action["selected_option"] = chosen[0]
+        action["selected_option"] = dict(chosen[0])
     else:
         action["value"] = element.get("value", "")
         action["text"] = element.get("text")
