@@ -235,6 +235,11 @@ class StoredIncident(Incident):
     #: on the last revision of an incident a later report showed to be the same event as
     #: another: the id of the incident that lives on (this one is closed)
     merged_into: str | None = None
+    #: why the report behind this revision was merged into the incident (or, on a closed
+    #: twin's last revision, why it is the same event as ``merged_into``): the merge's own
+    #: evidence ("same place (Al-Mayadin)", "1 day(s) apart"…); empty for a new incident,
+    #: and then left off the wire (an incident no report joined reads as it always did)
+    merge_reasons: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class Alert(_Record):

@@ -163,12 +163,16 @@ def merge_candidate(
     prev = next((h.incident for h in joined if h.incident.id == survivor_id), None)
     legacy = [a for h in joined for a in h.incident.article_ids]
     result = group_incident(reports, now, prev, legacy)
+    decision = found[0]
+    # Why this report joined: kept on the revision it makes (the desk shows each revision's).
+    result.incident.merge_reasons = list(decision.reasons)
     absorbed = [
         h.incident.model_copy(
             update={
                 "merged_into": survivor_id,
                 "revision": h.incident.revision + 1,
                 "updated_at": now,
+                "merge_reasons": list(decision.reasons),
             }
         )
         for h in joined
@@ -181,7 +185,6 @@ def merge_candidate(
         (r.article_id, r.index) == (cand.article_id, cand.index) for h in joined for r in h.reports
     )
     changed = result.changed or bool(absorbed) or not known
-    decision = found[0]
     return MergeOutcome(
         result.incident,
         decision,

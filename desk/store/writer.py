@@ -5,7 +5,8 @@ Every write is an ``INSERT … ON CONFLICT DO NOTHING`` keyed by what identifies
 and PostgreSQL both have it). Why not "select, then insert": two writers, or one writer
 replaying after a crash, would race between the two; the database's own conflict rule is
 atomic. Every revision is kept; the current-incident pointer only moves to a higher revision,
-so revisions arriving out of order (or again) leave it on the latest.
+so revisions arriving out of order (or again) leave it on the latest. (A revision republished
+with a new source and a later ``updated_at`` is the one update: see :func:`store_incident`.)
 
 The caller owns the transaction: the service writes a whole batch of messages and commits
 once, then commits its Kafka offsets.
@@ -66,7 +67,12 @@ def _country(admin1: str | None) -> str | None:
 
 
 def store_incident(conn: Connection, incident: StoredIncident) -> bool:
-    """Keep one incident revision; False when it was already stored (a redelivery)."""
+    """Keep one incident revision; False when it was already stored (a redelivery).
+
+    One exception to "the first copy wins": the stream republishes a revision under the same
+    number when a report adds only a source (no toll or fact changed), with a later
+    ``updated_at``. That copy replaces the stored one, so the source is not lost; an older or
+    identical copy (a redelivery) changes nothing."""
     loc = incident.location
     day = incident_day(incident)
     values = {
@@ -93,14 +99,16 @@ def store_incident(conn: Connection, incident: StoredIncident) -> bool:
         "merged_into": incident.merged_into,
         "record": incident.model_dump(mode="json"),
     }
-    inserted = _inserted(
+    revision = _insert(conn, IncidentRevision).values(values)
+    written = _inserted(
         conn,
-        _insert(conn, IncidentRevision)
-        .values(values)
-        .on_conflict_do_nothing()
-        .returning(IncidentRevision.revision),
+        revision.on_conflict_do_update(
+            index_elements=["incident_id", "revision"],
+            set_={k: revision.excluded[k] for k in values if k not in ("incident_id", "revision")},
+            where=revision.excluded.updated_at > IncidentRevision.updated_at,
+        ).returning(IncidentRevision.revision),
     )
-    if not inserted:
+    if not written:
         return False
     targets = sorted(set(incident.targets))
     if targets:
@@ -128,7 +136,7 @@ def store_incident(conn: Connection, incident: StoredIncident) -> bool:
                 "day": current.excluded.day,
                 "merged_into": current.excluded.merged_into,
             },
-            where=current.excluded.revision > IncidentCurrent.revision,
+            where=current.excluded.revision >= IncidentCurrent.revision,
         )
     )
     article_ids = list(dict.fromkeys(incident.article_ids))

@@ -206,3 +206,20 @@ def test_rows_carry_the_record_as_the_topic_had_it(conn: Connection) -> None:
     assert row.record == original
     assert row.raw["extra_field"] == "kept"
     assert (row.country, row.admin1, row.place_en) == ("SY", "SY-DY", "Al-Mayadin")
+
+
+def test_a_source_added_without_a_new_revision_is_kept(conn: Connection) -> None:
+    store_incident(conn, incident(updated_at="2024-03-14T09:00:00+00:00"))
+    later = incident(
+        sources=["SOHR", "Enab Baladi"],
+        article_ids=["art-1", "art-2"],
+        updated_at="2024-03-14T10:00:00+00:00",
+    )
+    assert store_incident(conn, later) is True
+    # the older copy again (a redelivery out of order) changes nothing
+    assert store_incident(conn, incident(updated_at="2024-03-14T09:00:00+00:00")) is False
+    assert store_incident(conn, later) is False
+    [row] = queries.incidents(conn, ALL)
+    assert (row.revision, row.sources) == (1, ("SOHR", "Enab Baladi"))
+    detail = queries.incident_detail(conn, "inc-1")
+    assert detail is not None and [a.id for a in detail.articles] == ["art-1", "art-2"]
