@@ -106,14 +106,17 @@ def create_app(
     rules: Path | None = None,
     tile_url: str = "",
     today: Callable[[], date] = utc_today,
+    page_limit: int = 5000,
 ) -> ASGIApp:
     """The desk over ``source``; ``rules`` is the rules file whose thresholds the timeline
-    draws (a :class:`~marsad.errors.ConfigError` if it cannot be read)."""
+    draws (a :class:`~marsad.errors.ConfigError` if it cannot be read); ``page_limit`` is the
+    most incidents a page or JSON listing returns."""
     desk = Desk(
         source=source,
         thresholds=tuple(load_thresholds(rules)) if rules is not None else (),
         tile_url=tile_url,
         today=today,
+        page_limit=page_limit,
     )
     routes = [
         Route("/", pages.map_page, name="map"),

@@ -17,11 +17,35 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
-from desk.store.records import IncidentRow
+
+class Placed(Protocol):
+    """What a marker is drawn from: a :class:`desk.web.queries.MapPoint` or an
+    :class:`~desk.store.records.IncidentRow` (both have these columns)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def sub_event_type(self) -> str: ...
+    @property
+    def admin1(self) -> str | None: ...
+    @property
+    def place_en(self) -> str | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+    @property
+    def killed(self) -> int | None: ...
+
 
 #: the SVG's width in its own units; its height follows from the area drawn
 WIDTH = 1000.0
@@ -175,7 +199,7 @@ def radius(killed: int | None) -> float:
     return round(min(4.0 + 2.2 * math.sqrt(max(killed or 0, 0)), 30.0), 1)
 
 
-def markers(rows: Iterable[IncidentRow]) -> tuple[list[Marker], int]:
+def markers(rows: Iterable[Placed]) -> tuple[list[Marker], int]:
     """One marker per incident (largest first, so small ones stay clickable on top), and how
     many incidents had no place to draw."""
     f = frame()

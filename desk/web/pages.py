@@ -8,6 +8,7 @@ picture out with the pure modules (:mod:`desk.web.geo`, :mod:`desk.web.timeline`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,9 @@ from desk.web.templates import render
 from desk.web.thresholds import Threshold
 from marsad.records import ACTOR_CODES, EVENT_TYPES
 from marsad.vocabulary import actor_name, governorate_name
+
+#: the incidents listed under the map (newest first); the map draws them all
+TABLE_ROWS = 200
 
 
 def governorate_label(code: str | None) -> str:
@@ -52,21 +56,26 @@ def _form(view: View) -> dict[str, Any]:
 def map_page(request: Request) -> Response:
     desk = desk_of(request)
     view = desk.view(request)
-    rows = desk.source.incidents(view.filter)
-    markers, unplaced = geo.markers(rows)
+    points = desk.source.map_points(view.filter)
+    total = len(points)
+    if view.filter.limit is not None and total >= view.filter.limit:
+        total = desk.source.count(view.filter)
+    rows = desk.source.incidents(replace(view.filter, limit=TABLE_ROWS))
+    markers, unplaced = geo.markers(points)
     return render(
         request,
         "map.html",
         page="map",
         rows=rows,
+        total=total,
+        drawn=len(points),
         markers=markers,
         unplaced=unplaced,
         outlines=geo.outlines(),
         frame=geo.frame(),
         tiles=geo.tiles(desk.tile_url) if desk.tile_url else [],
         event_classes=geo.EVENT_CLASSES,
-        killed=sum(r.killed or 0 for r in rows),
-        truncated=view.filter.limit is not None and len(rows) >= view.filter.limit,
+        killed=sum(p.killed or 0 for p in points),
         governorate_label=governorate_label,
         actor_name=actor_name,
         **_form(view),

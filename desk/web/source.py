@@ -18,11 +18,20 @@ from desk.store.records import (
     IncidentFilter,
     IncidentRow,
 )
+from desk.web.queries import MapPoint
 
 
 class DeskSource(Protocol):
     def incidents(self, flt: IncidentFilter) -> Sequence[IncidentRow]:
         """Current incidents matching ``flt``, newest first."""
+        ...
+
+    def count(self, flt: IncidentFilter) -> int:
+        """How many current incidents match ``flt`` (its ``limit`` ignored)."""
+        ...
+
+    def map_points(self, flt: IncidentFilter) -> Sequence[MapPoint]:
+        """The markers of the incidents ``incidents`` would list (only their columns)."""
         ...
 
     def incident(self, incident_id: str) -> IncidentDetail | None:

@@ -23,6 +23,7 @@ from desk.store.records import (
     IncidentFilter,
     IncidentRow,
 )
+from desk.web.queries import MapPoint, map_points
 
 
 class StoreSource:
@@ -32,6 +33,14 @@ class StoreSource:
     def incidents(self, flt: IncidentFilter) -> Sequence[IncidentRow]:
         with self.engine.connect() as conn:
             return queries.incidents(conn, flt)
+
+    def count(self, flt: IncidentFilter) -> int:
+        with self.engine.connect() as conn:
+            return queries.incident_count(conn, flt)
+
+    def map_points(self, flt: IncidentFilter) -> Sequence[MapPoint]:
+        with self.engine.connect() as conn:
+            return map_points(conn, flt)
 
     def incident(self, incident_id: str) -> IncidentDetail | None:
         with self.engine.connect() as conn:

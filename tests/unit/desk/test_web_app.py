@@ -272,3 +272,15 @@ def test_tile_background_is_optional_and_allowed_by_the_csp(tmp_path: Path) -> N
         in response.headers["content-security-policy"]
     )
     assert re.search(r'<image href="https://tiles.example.org/6/\d+/\d+.png"', response.text)
+
+
+def test_a_capped_map_says_how_many_it_drew_of_how_many(tmp_path: Path) -> None:
+    source = StoreSource(sample_store(tmp_path))
+    app = create_app(source, today=lambda: TODAY, page_limit=2)
+    with TestClient(app) as c:
+        html = c.get("/").text
+        listed = c.get("/api/incidents").json()
+    source.close()
+    assert marker_ids(html) == {"inc-id", "inc-ni"}  # the newest day's
+    assert '<strong id="incident-count">5</strong> incidents (the newest 2 drawn' in html
+    assert listed["count"] == 2
