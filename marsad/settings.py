@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     #: A map tile URL template (``https://tile.example.org/{z}/{x}/{y}.png``) for servers with
     #: internet. Empty: the map draws the shipped governorate boundaries only.
     web_tile_url: str = ""
+    #: A shared token the desk's pages ask for (``Authorization: Bearer …``, or once in the
+    #: login form, then a cookie). Empty: no login (bind 127.0.0.1 or use a proxy).
+    web_token: str = ""
+    #: A header a trusted reverse proxy sets on every request it authenticated (e.g.
+    #: ``X-Forwarded-User``): requests without it are refused. Empty: not checked.
+    web_user_header: str = ""
 
     slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
