@@ -1,10 +1,11 @@
 """The web desk's composition root: routes, static files, security headers, error pages.
 
-Read-only by construction: every route is a GET (HEAD comes with it), and the source it is
-given only reads. What a browser may do with the pages is narrowed by the headers every
-response carries (:class:`SecurityHeaders`): scripts, styles, images and form posts only from
-this server (plus the tile server's origin when a tile URL is configured), no frames, no
-plug-ins, no referrer sent to the outlets an article links to.
+Read-only by construction: every route is a GET (HEAD comes with it) but the sign-in form's
+POST, and the source it is given only reads. Who may read is :mod:`desk.web.access`. What a
+browser may do with the pages is narrowed by the headers every response carries
+(:class:`SecurityHeaders`): scripts, styles, images and form posts only from this server (plus
+the tile server's origin when a tile URL is configured), no frames, no plug-ins, no referrer
+sent to the outlets an article links to.
 
 Errors: a bad query parameter is a 400 that says which and why (HTML for pages, JSON for the
 API, as the caller expects); an unknown incident a 404.
@@ -26,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desk.web import api, pages
+from desk.web.access import Access, AccessControl, login, login_page
 from desk.web.context import Desk, utc_today
 from desk.web.params import ParamError
 from desk.web.source import DeskSource
@@ -107,10 +109,11 @@ def create_app(
     tile_url: str = "",
     today: Callable[[], date] = utc_today,
     page_limit: int = 5000,
+    access: Access | None = None,
 ) -> ASGIApp:
     """The desk over ``source``; ``rules`` is the rules file whose thresholds the timeline
     draws (a :class:`~marsad.errors.ConfigError` if it cannot be read); ``page_limit`` is the
-    most incidents a page or JSON listing returns."""
+    most incidents a page or JSON listing returns; ``access`` who may read (default: anyone)."""
     desk = Desk(
         source=source,
         thresholds=tuple(load_thresholds(rules)) if rules is not None else (),
@@ -128,6 +131,8 @@ def create_app(
         Route("/api/timeline", api.timeline),
         Route("/export.csv", api.export_csv),
         Route("/healthz", healthz),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("desk.web", "static")]), name="static"),
     ]
     app = Starlette(
@@ -135,4 +140,6 @@ def create_app(
         exception_handlers={ParamError: bad_query, HTTPException: http_error},
     )
     app.state.desk = desk
-    return SecurityHeaders(app, content_security_policy(tile_url))
+    app.state.access = access or Access()
+    guarded = AccessControl(app, app.state.access)
+    return SecurityHeaders(guarded, content_security_policy(tile_url))

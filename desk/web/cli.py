@@ -52,13 +52,15 @@ def web_cmd(listen: str | None, database: str | None, rules_file: Path, check: b
     """Serve the map, timeline, incident pages and JSON/GeoJSON/CSV endpoints (read-only)."""
     import uvicorn
 
+    from desk.web.access import Access
     from desk.web.app import create_app
     from desk.web.store_source import open_source
 
     settings = get_settings()
     host, port = split_listen(listen or settings.web_listen)
     source = open_source(database or settings.database)
-    app = create_app(source, rules=rules_file, tile_url=settings.web_tile_url)
+    access = Access(token=settings.web_token, user_header=settings.web_user_header)
+    app = create_app(source, rules=rules_file, tile_url=settings.web_tile_url, access=access)
     if check:
         click.echo("web: configuration OK")
         return
