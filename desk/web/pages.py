@@ -47,6 +47,7 @@ def _form(view: View) -> dict[str, Any]:
     outlines = sorted(geo.outlines(), key=lambda o: (o.country, governorate_label(o.admin1)))
     return {
         "view": view,
+        "query": view.query(),
         "governorates": [(o.country, o.admin1, governorate_label(o.admin1)) for o in outlines],
         "actors": [(code, actor_name(code)) for code in ACTOR_CODES],
         "event_types": list(EVENT_TYPES),

@@ -16,7 +16,7 @@ event types), ``min_killed`` (≥ 0), and the timeline's ``stack`` (``admin1`` o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -136,8 +136,3 @@ def parse_view(
         limit=limit,
     )
     return View(filter=flt, stack=params.stack, given=given)
-
-
-def parse_mapping(query: Mapping[str, Sequence[str]], today: date | None = None) -> View:
-    """The same from ``{name: [values]}`` (tests, a parsed URL)."""
-    return parse_view(((k, v) for k, vs in query.items() for v in vs), today)

@@ -1,8 +1,9 @@
 """What the web desk reads, as one small interface: the store's queries, behind a Protocol.
 
-Why a Protocol: the pages need four questions answered (which incidents, one incident's
-whole story, counts per day, the choices the filter offers), and a test can answer them from
-memory while the real answers come from the store's read API (:class:`StoreSource`).
+Why a Protocol: the pages need a few questions answered (which incidents, how many, their
+markers, one incident's whole story, counts per day), and a test could answer them from memory
+while the real answers come from the store's read API
+(:class:`desk.web.store_source.StoreSource`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Protocol
 from desk.store.records import (
     CountBy,
     DailyCount,
-    Facets,
     IncidentDetail,
     IncidentFilter,
     IncidentRow,
@@ -40,10 +40,6 @@ class DeskSource(Protocol):
 
     def daily_counts(self, flt: IncidentFilter, by: CountBy) -> Sequence[DailyCount]:
         """Incidents and deaths per day and governorate or perpetrator."""
-        ...
-
-    def facets(self) -> Facets:
-        """What the stored incidents contain (the filter form's choices)."""
         ...
 
     def close(self) -> None:

@@ -18,7 +18,6 @@ from desk.store.migrate import upgrade
 from desk.store.records import (
     CountBy,
     DailyCount,
-    Facets,
     IncidentDetail,
     IncidentFilter,
     IncidentRow,
@@ -49,10 +48,6 @@ class StoreSource:
     def daily_counts(self, flt: IncidentFilter, by: CountBy) -> Sequence[DailyCount]:
         with self.engine.connect() as conn:
             return queries.daily_counts(conn, flt, by)
-
-    def facets(self) -> Facets:
-        with self.engine.connect() as conn:
-            return queries.facets(conn)
 
     def close(self) -> None:
         self.engine.dispose()

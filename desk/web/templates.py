@@ -39,5 +39,6 @@ def when(value: datetime | None) -> str:
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     template = environment().get_template(name)
-    html = template.render(request=request, query=request.url.query, **context)
+    context.setdefault("query", "")  # the view's query string, for links that keep it
+    html = template.render(request=request, **context)
     return HTMLResponse(html, status_code=status)

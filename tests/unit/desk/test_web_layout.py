@@ -12,7 +12,7 @@ import pytest
 
 from desk.store.records import DailyCount, IncidentFilter, IncidentRow
 from desk.web import evidence, geo, timeline
-from desk.web.params import ParamError, parse_mapping, parse_view
+from desk.web.params import ParamError, parse_view
 from desk.web.thresholds import Threshold, load_thresholds, seconds, thresholds
 from marsad.errors import ConfigError
 
@@ -24,15 +24,16 @@ TODAY = date(2026, 3, 16)
 
 
 def test_parameters_become_the_stores_filter() -> None:
-    view = parse_mapping(
-        {
-            "since": ["2026-03-01"],
-            "admin1": ["SY-DY", "IQ-BG"],
-            "perpetrator": ["ISIS"],
-            "event_type": ["Battles"],
-            "min_killed": ["5"],
-            "stack": ["perpetrator"],
-        },
+    view = parse_view(
+        [
+            ("since", "2026-03-01"),
+            ("admin1", "SY-DY"),
+            ("perpetrator", "ISIS"),
+            ("admin1", "IQ-BG"),
+            ("event_type", "Battles"),
+            ("min_killed", "5"),
+            ("stack", "perpetrator"),
+        ],
         today=TODAY,
     )
     assert view.filter == IncidentFilter(
