@@ -385,7 +385,7 @@ def export_cmd(
 ) -> None:
     """Export stored incidents (current revisions, merged ones left out), newest first."""
     from desk.store.engine import open_engine
-    from desk.store.migrate import upgrade
+    from desk.store.migrate import ready
     from desk.store.queries import incidents
 
     base = IncidentFilter()
@@ -401,7 +401,7 @@ def export_cmd(
     mapping()  # a broken mapping file ends the command before anything is written
     engine = open_engine(database_url)
     try:
-        upgrade(engine)  # an empty database exports nothing rather than failing
+        ready(engine)  # an empty database exports nothing rather than failing
         with engine.connect() as conn:
             rows = incidents(conn, f)
     finally:

@@ -45,12 +45,12 @@ def store_cmd(
 ) -> None:
     """Consume incidents, alerts and articles into the database; commit after each write."""
     from desk.store.engine import open_engine, redacted
-    from desk.store.migrate import upgrade
+    from desk.store.migrate import ready
 
     settings = get_settings()
     engine = open_engine(database_url, settings=settings)
     try:
-        revision = upgrade(engine)
+        revision = ready(engine)
         log.info("store database %s at schema %s", redacted(engine), revision)
         if migrate:
             click.echo(f"store: database at schema {revision}")

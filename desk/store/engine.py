@@ -13,18 +13,36 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from marsad.errors import ConfigError, MarsadError
 from marsad.settings import Settings, get_settings
+
+
+class DatabaseError(MarsadError):
+    """The store's database cannot be opened or reached (the command says which, in a line)."""
+
 
 #: How long a SQLite writer waits for another's lock before failing (seconds).
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def open_engine(url: str | None = None, *, settings: Settings | None = None) -> Engine:
-    """An Engine for ``url``, else ``settings.database`` (default: the process settings)."""
-    target = make_url(url or (settings or get_settings()).database)
-    if target.get_backend_name() != "sqlite":
-        return create_engine(target, pool_pre_ping=True)
+    """An Engine for ``url``, else ``settings.database`` (default: the process settings).
+
+    A URL SQLAlchemy cannot read, or whose driver is not installed, is a :class:`ConfigError`
+    naming ``MARSAD_DATABASE_URL`` (never printing a password)."""
+    try:
+        target = make_url(url or (settings or get_settings()).database)
+        if target.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ConfigError(
+                f"MARSAD_DATABASE_URL: the store runs on sqlite or postgresql, "
+                f"not {target.get_backend_name()!r}"
+            )
+        if target.get_backend_name() == "postgresql":
+            return create_engine(target, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise ConfigError(f"MARSAD_DATABASE_URL: {exc}") from None
     if target.database and target.database != ":memory:":
         Path(target.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})

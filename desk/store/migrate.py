@@ -73,6 +73,20 @@ def upgrade(engine: Engine) -> str:
     return target
 
 
+def ready(engine: Engine) -> str:
+    """:func:`upgrade`, with a database that cannot be reached ending as one line
+    (:class:`desk.store.engine.DatabaseError`, the password hidden) rather than a traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from desk.store.engine import DatabaseError, redacted
+
+    try:
+        return upgrade(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise DatabaseError(f"cannot open the database {redacted(engine)}: {reason}") from None
+
+
 def _script_config() -> Config:
     from alembic.config import Config
 
