@@ -83,12 +83,14 @@ _SCHEMA = (
         note         TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS corrections_by_time ON corrections (at)",
-    """CREATE TABLE IF NOT EXISTS alerts (
-        alert_id TEXT    PRIMARY KEY,
+    """CREATE TABLE IF NOT EXISTS alert_revisions (
+        alert_id TEXT    NOT NULL,
         revision INTEGER NOT NULL,
         body     TEXT    NOT NULL,
-        at       REAL    NOT NULL
+        at       REAL    NOT NULL,
+        PRIMARY KEY (alert_id, revision)
     )""",
+    "CREATE INDEX IF NOT EXISTS alert_revisions_by_time ON alert_revisions (at)",
 )
 
 
@@ -185,28 +187,39 @@ class ActionStore:
 
     # -- the alerts the desk can act on ------------------------------------------------------
     def remember(self, alert: Alert, at: datetime) -> None:
-        """Keep an alert's newest revision: a click names only its id, and the handler needs
-        the rule, the place, the incident and its articles (a later revision replaces an
-        earlier one; an older one arriving late does not)."""
+        """Keep an alert revision: a click names only its id, and the handler needs the rule,
+        the place, the incident and its articles — and, to redraw the message, the revision
+        that message shows (a held-back revision must not appear in it unannounced)."""
         with self._lock:
             self._db.execute(
-                "INSERT INTO alerts (alert_id, revision, body, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (alert_id) DO UPDATE SET revision = excluded.revision,"
-                " body = excluded.body, at = excluded.at WHERE excluded.revision >= revision",
+                "INSERT INTO alert_revisions (alert_id, revision, body, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (alert_id, revision) DO UPDATE SET body = excluded.body,"
+                " at = excluded.at",
                 (alert.id, alert.revision, alert.to_json(), _epoch(at)),
             )
 
-    def alert(self, alert_id: str) -> Alert | None:
-        """The newest remembered revision of an alert; None for an id never delivered here
-        (or forgotten)."""
-        rows = self._all("SELECT body FROM alerts WHERE alert_id = ?", (alert_id,))
+    def alert(self, alert_id: str, revision: int | None = None) -> Alert | None:
+        """That revision of an alert, or its newest; None for an id never delivered here (or
+        forgotten)."""
+        if revision is None:
+            rows = self._all(
+                "SELECT body FROM alert_revisions WHERE alert_id = ?"
+                " ORDER BY revision DESC LIMIT 1",
+                (alert_id,),
+            )
+        else:
+            rows = self._all(
+                "SELECT body FROM alert_revisions WHERE alert_id = ? AND revision = ?",
+                (alert_id, revision),
+            )
         return Alert.from_json(rows[0][0]) if rows else None
 
     def forget_before(self, at: datetime) -> int:
-        """Drop alerts remembered before ``at`` (acknowledgements, mutes and corrections
-        stay: they are the record); a click on one then answers that it has expired."""
+        """Drop alert revisions remembered before ``at`` (acknowledgements, mutes and
+        corrections stay: they are the record); the number dropped. A click on an alert
+        forgotten this way answers that it has expired."""
         with self._lock:
-            cur = self._db.execute("DELETE FROM alerts WHERE at < ?", (_epoch(at),))
+            cur = self._db.execute("DELETE FROM alert_revisions WHERE at < ?", (_epoch(at),))
             return cur.rowcount
 
     # -- acknowledgements -------------------------------------------------------------------

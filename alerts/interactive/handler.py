@@ -20,6 +20,7 @@ was stored stays stored (the next edit of the message shows it).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from alerts.interactive.actions import ActionStore, Correction
 from alerts.interactive.guard import Refusal
 from alerts.interactive.payloads import Click, Command, Origin, Submission
 from alerts.interactive.words import durations, word
-from alerts.ledger import Ledger
+from alerts.ledger import Entry, Ledger
 from marsad.records import Alert
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,12 @@ class DeskHandler:
         self.render = render
         self.clock = clock
         self._seen_views: deque[str] = deque(maxlen=SEEN_VIEWS)
+        # The client's worker threads share this ledger connection: one reader at a time.
+        self._ledger_lock = threading.Lock()
+
+    def _latest(self, alert_id: str) -> Entry | None:
+        with self._ledger_lock:
+            return self.ledger.latest_delivered(alert_id)
 
     # -- the envelope -----------------------------------------------------------------------
     def __call__(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
@@ -127,7 +134,7 @@ class DeskHandler:
     ) -> tuple[Alert, str, str] | Refusal:
         """The alert and its message (channel, ts), or why not (already logged and told)."""
         refusal = guard.origin(origin, self.identity)
-        entry = self.ledger.latest_delivered(ref.alert_id)
+        entry = self._latest(ref.alert_id)
         delivered = (entry.channel, entry.ts) if entry and entry.channel and entry.ts else None
         if refusal is None and not self.channels.allows(
             origin.channel_id, origin.channel_name, also=delivered[0] if delivered else None
@@ -249,10 +256,7 @@ class DeskHandler:
         alert = checked[0]
         known = None
         if sub.kind == "duplicate" and sub.other:
-            known = (
-                self.store.alert(sub.other) is not None
-                or self.ledger.latest_delivered(sub.other) is not None
-            )
+            known = self.store.alert(sub.other) is not None or self._latest(sub.other) is not None
         figures = views.check_submission(sub, known)
         if figures.errors:
             return {"response_action": "errors", "errors": figures.errors}, None
@@ -300,10 +304,13 @@ class DeskHandler:
 
     # -- Web API ----------------------------------------------------------------------------
     def refresh(self, alert_id: str) -> bool:
-        """Edit the alert's message to show what is stored now; False when it cannot be."""
-        alert = self.store.alert(alert_id)
-        entry = self.ledger.latest_delivered(alert_id)
-        if alert is None or entry is None or not entry.channel or not entry.ts:
+        """Edit the alert's message to show what is stored now — the revision the message
+        shows (a muted later one is not slipped in); False when it cannot be."""
+        entry = self._latest(alert_id)
+        if entry is None or not entry.channel or not entry.ts:
+            return False
+        alert = self.store.alert(alert_id, entry.revision) or self.store.alert(alert_id)
+        if alert is None:
             return False
         message = self.render(alert)
         return self._call(

@@ -329,6 +329,7 @@ def test_mute_through_the_broker_holds_back_matching_alerts_until_lifted(
             kafka_bootstrap,
             [
                 samples.alert(held, incident=samples.incident(id=f"inc-{run}-b")),
+                samples.alert(first, revision=2, incident=samples.incident(killed=45, revision=2)),
                 samples.alert(
                     elsewhere, incident=samples.incident(id=f"inc-{run}-c", location=hasakah)
                 ),
@@ -336,14 +337,21 @@ def test_mute_through_the_broker_holds_back_matching_alerts_until_lifted(
         )
         wait_until(lambda: desk.dispatcher.ledger.latest_delivered(elsewhere), 60, "not posted")
         wait_until(lambda: desk.store.alert(held), 30, "the muted alert was not seen")
+        wait_until(lambda: desk.store.alert(first, 2), 30, "the muted revision was not seen")
         assert desk.dispatcher.ledger.latest_delivered(held) is None
+        # A click redraws the message as delivered (revision 1): the held-back revision with
+        # its new toll does not slip in unannounced.
+        desk.socket.wait_ack(desk.click(first, ids.ACK))
+        wait_until(lambda: "Acknowledged" in desk.status(first), 15)
+        shown = str(desk.message(first)["blocks"])
+        assert "revision 1" in shown and "*Killed:* 30" in shown and "45" not in shown
         posted = {
             m.get("metadata", {}).get("event_payload", {}).get("alert_id")
             for m in desk.slack.posts()
         }
         assert held not in posted and {first, elsewhere} <= posted
         now = datetime.now(UTC)
-        assert desk.store.muted_count(now - timedelta(hours=1), now + timedelta(hours=1)) == 1
+        assert desk.store.muted_count(now - timedelta(hours=1), now + timedelta(hours=1)) == 2
 
         # /marsad mutes lists it with a Lift button; lifting it lets the next alert through.
         channel_id = desk.slack.channel_id(CHANNEL)
@@ -376,4 +384,4 @@ def test_mute_through_the_broker_holds_back_matching_alerts_until_lifted(
         stop.set()
         thread.join(timeout=30)
     assert not thread.is_alive()
-    assert stats and stats[0].outcomes["muted"] == 1 and stats[0].outcomes["posted"] == 3
+    assert stats and stats[0].outcomes["muted"] == 2 and stats[0].outcomes["posted"] == 3

@@ -124,13 +124,16 @@ def test_corrections_round_trip_in_order(tmp_path: Path) -> None:
             )
 
 
-def test_remembers_the_newest_revision_and_forgets_old_alerts(tmp_path: Path) -> None:
+def test_remembers_each_revision_the_newest_first_and_forgets_old_alerts(tmp_path: Path) -> None:
     with ActionStore(tmp_path / "a.sqlite") as store:
         assert store.alert("alert-0001") is None
         store.remember(_alert(revision=2), T0)
         store.remember(_alert(revision=1), T0 + timedelta(minutes=1))  # late and older
         kept = store.alert("alert-0001")
         assert kept is not None and kept.revision == 2 and kept.incident is not None
+        first = store.alert("alert-0001", 1)
+        assert first is not None and first.revision == 1
+        assert store.alert("alert-0001", 3) is None
         store.remember(_alert(alert_id="old"), T0 - timedelta(days=40))
         assert store.forget_before(T0 - timedelta(days=30)) == 1
         assert store.alert("old") is None and store.alert("alert-0001") is not None
