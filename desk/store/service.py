@@ -124,10 +124,16 @@ class StoreConsumer:
         self.stats = Stats()
         self._backoff = 0.0
 
-    def run(self, stop: threading.Event, max_idle_s: float | None = None) -> Stats:
+    def run(
+        self,
+        stop: threading.Event,
+        max_idle_s: float | None = None,
+        assignment_wait_s: float = 120.0,
+    ) -> Stats:
         """Serve until ``stop`` is set (or ``max_idle_s`` passes without a record once
-        partitions are assigned)."""
-        idle_since = time.monotonic()
+        partitions are assigned; with ``max_idle_s``, also when none is assigned after
+        ``assignment_wait_s``)."""
+        started = idle_since = time.monotonic()
         while not stop.is_set():
             batch = self._poll(stop)
             if batch is None:
@@ -137,6 +143,9 @@ class StoreConsumer:
                 now = time.monotonic()
                 if not self.consumer.assignment():
                     idle_since = now
+                    if max_idle_s is not None and now - started > assignment_wait_s:
+                        log.warning("no partition assigned after %.0f s: stopping", now - started)
+                        break
                 elif max_idle_s is not None and now - idle_since > max_idle_s:
                     log.info("nothing new for %.1f s: stopping", max_idle_s)
                     break

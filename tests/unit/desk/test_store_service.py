@@ -180,3 +180,13 @@ def test_a_record_the_database_refuses_is_parked_and_the_rest_stored(
 def test_the_group_is_in_the_namespace() -> None:
     assert store_group(Topics("demo-")) == "demo-marsad-store"
     assert store_group(Topics()) == "marsad-store"
+
+
+def test_with_max_idle_it_stops_when_no_partition_is_ever_assigned(engine: Engine) -> None:
+    class Unassigned(FakeConsumer):
+        def assignment(self) -> set[TopicPartition]:
+            return set()
+
+    loop = StoreConsumer(engine, Unassigned([]), FakeProducer(), topics=TOPICS)
+    stats = loop.run(threading.Event(), max_idle_s=0.0, assignment_wait_s=0.0)
+    assert stats.outcomes == {}
