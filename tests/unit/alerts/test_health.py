@@ -284,3 +284,16 @@ def test_instrumenting_twice_counts_once(slack: SlackServer) -> None:
     health.instrument(health.instrument(sink))
     sink.check()
     assert value(health, "marsad_alerts_slack_calls_total", method="auth.test", result="ok") == 1
+
+
+def test_webhook_posts_are_counted(slack: SlackServer, tmp_path: Path) -> None:
+    from alerts.delivery import WebhookSink
+
+    sink = WebhookSink(slack.webhook_url)
+    health = NotifierHealth()
+    health.instrument(sink)
+    d = Dispatcher(Ledger(tmp_path / "l.sqlite"), sink, ROUTES)
+    d.deliver(alert())
+    assert len(slack.webhook_posts) == 1
+    calls = "marsad_alerts_slack_calls_total"
+    assert value(health, calls, method="incoming_webhook", result="ok") == 1
