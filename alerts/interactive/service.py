@@ -70,6 +70,10 @@ class Interactivity:
             raise InteractivityError(
                 "SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: the buttons need the bot"
             )
+        if not app_token.startswith("xapp-"):
+            raise InteractivityError(
+                "SLACK_APP_TOKEN must be an app-level token (xapp-…, scope connections:write)"
+            )
         if not api_url.endswith("/"):
             api_url += "/"
         self.app_token = app_token
@@ -148,6 +152,13 @@ class Interactivity:
         assert self.client is not None
         try:
             self.client.connect()
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error in AUTH_ERRORS or error == "not_allowed_token_type":
+                log.error("Socket Mode refused (%s): the buttons will not be handled", error)
+                return True  # retrying cannot help
+            log.warning("Socket Mode connection failed (%s); will retry", error)
+            return False
         except Exception as exc:
             log.warning("Socket Mode connection failed (%s); will retry", exc)
             return False

@@ -61,6 +61,8 @@ def test_tokens_are_checked_at_start_up(
     assert code == 1 and "Slack refuses the app-level token (invalid_auth)" in out, out
     code, out = _invoke(["--check"], _env(tmp_path, slack, SLACK_BOT_TOKEN=""))
     assert code == 1 and "SLACK_BOT_TOKEN is not" in out, out
+    code, out = _invoke(["--check"], _env(tmp_path, slack, SLACK_APP_TOKEN=DEFAULT_TOKEN))
+    assert code == 1 and "must be an app-level token" in out, out
 
 
 def test_a_run_posts_buttons_with_socket_mode_open_and_closes_it(
