@@ -148,17 +148,27 @@ class KafkaIncidentSource:
         consumer.assign(tps)
         ends: dict[Any, int] = consumer.end_offsets(tps)
         firsts: dict[Any, int] = consumer.beginning_offsets(tps)
-        starts = consumer.offsets_for_times({tp: _ms(since) for tp in tps})
+        since_ms, until_ms = _ms(since), _ms(until)
+        starts = consumer.offsets_for_times({tp: since_ms for tp in tps})
         # A partition whose first record still held is already past ``since``, while older
         # ones were deleted (retention), holds less than asked: say from when it holds.
         short = set()
+        # "No record at or after since" is checked against the partition's newest record:
+        # the broker answers so when the log starts inside a batch (records deleted by
+        # DeleteRecords) although newer records are there.
+        probed = set()
         for tp in tps:
             found = starts.get(tp)
-            consumer.seek(tp, found.offset if found is not None else ends[tp])
-            if found is not None and firsts[tp] > 0 and found.offset == firsts[tp]:
-                short.add(tp)
+            if found is not None:
+                consumer.seek(tp, found.offset)
+                if firsts[tp] > 0 and found.offset == firsts[tp]:
+                    short.add(tp)
+            elif ends[tp] > firsts[tp]:
+                consumer.seek(tp, ends[tp] - 1)
+                probed.add(tp)
+            else:
+                consumer.seek(tp, ends[tp])
         held: list[int] = []
-        until_ms = _ms(until)
         out: list[StoredIncident] = []
         unreadable = 0
         while any(consumer.position(tp) < ends[tp] for tp in tps):
@@ -167,8 +177,17 @@ class KafkaIncidentSource:
                     f"reading {self.topic}: not at its end after {self.timeout_s:.0f} s"
                 )
             for tp, records in consumer.poll(timeout_ms=500).items():
+                if tp in probed:
+                    probed.discard(tp)
+                    newest = next((r for r in records if r.offset == ends[tp] - 1), None)
+                    if newest is None or newest.timestamp < since_ms:
+                        continue  # indeed nothing since ``since``: the partition is done
+                    consumer.seek(tp, firsts[tp])  # read it all; the builder picks the days
+                    if firsts[tp] > 0:
+                        short.add(tp)
+                    continue
                 for record in records:
-                    if tp in short and record.offset == firsts[tp]:
+                    if tp in short and record.offset == firsts[tp] and record.timestamp > since_ms:
                         held.append(record.timestamp)
                     if record.offset >= ends[tp] or record.timestamp > until_ms:
                         continue
