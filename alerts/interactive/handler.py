@@ -151,8 +151,10 @@ class DeskHandler:
         if refusal is not None:
             self._refuse(refusal, origin, f"{what} on alert {ref.alert_id!r:.120}")
             return refusal
-        assert alert is not None and delivered is not None
-        return alert, delivered[0], delivered[1]
+        assert alert is not None and delivered is not None and entry is not None
+        # The revision the message shows (a later one may be held back by a mute).
+        shown = self.store.alert(ref.alert_id, entry.revision) or alert
+        return shown, delivered[0], delivered[1]
 
     # -- clicks -----------------------------------------------------------------------------
     def _click(self, click: Click) -> None:
