@@ -107,6 +107,8 @@ def timeline_page(request: Request) -> Response:
         page="timeline",
         charts=charts,
         longer=longer,
+        # a bar of one governorate or actor links to the map of that day and key
+        linkable={b.key for c in charts for b in c.bars} - {timeline.OTHER, timeline.UNKNOWN},
         **_form(view),
     )
 

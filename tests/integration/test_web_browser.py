@@ -115,6 +115,11 @@ def test_a_filter_changes_the_url_and_the_markers(chrome: WebDriver, desk: Serve
     wait(chrome, lambda d: "target" not in d.current_url)
     assert set(markers(chrome)) == CURRENT
 
+    chrome.find_element(By.CSS_SELECTOR, 'path.governorate[data-admin1="IQ-AN"]').click()
+    wait(chrome, lambda d: "admin1=IQ-AN" in d.current_url)  # a governorate is a filter too
+    assert markers(chrome) == {}
+    assert chrome.find_element(By.ID, "incident-count").text == "0"
+
 
 def test_timeline_draws_bars_and_the_threshold_line(
     chrome: WebDriver, desk: Served, shots: Path

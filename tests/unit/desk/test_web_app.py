@@ -284,3 +284,13 @@ def test_a_capped_map_says_how_many_it_drew_of_how_many(tmp_path: Path) -> None:
     assert marker_ids(html) == {"inc-id", "inc-ni"}  # the newest day's
     assert '<strong id="incident-count">5</strong> incidents (the newest 2 drawn' in html
     assert listed["count"] == 2
+
+
+def test_a_governorate_and_a_timeline_bar_link_to_the_narrowed_map(client: TestClient) -> None:
+    html = client.get("/?min_killed=2").text
+    assert '<a href="/?min_killed=2&amp;admin1=SY-DY"><path class="governorate' in html
+    timeline = client.get("/timeline?since=2026-03-14&stack=perpetrator").text
+    link = "/?stack=perpetrator&amp;since=2026-03-15&amp;until=2026-03-15&amp;perpetrator=ISIS"
+    assert f'<a href="{link}"><rect class="bar"' in timeline
+    narrowed = client.get(link.replace("&amp;", "&")).text
+    assert marker_ids(narrowed) == {"inc-bg"}
