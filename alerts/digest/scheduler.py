@@ -209,11 +209,19 @@ class DigestScheduler:
 
 @contextlib.contextmanager
 def digests_beside(
-    dispatcher: Dispatcher, bootstrap: str, stop: threading.Event, *, topics: Topics
+    dispatcher: Dispatcher,
+    bootstrap: str,
+    stop: threading.Event,
+    *,
+    topics: Topics,
+    incidents: IncidentSource | None = None,
 ) -> Iterator[DigestScheduler | None]:
     """Run the digest scheduler in a thread for the duration of the block (the notifier's
     loop), when the routing file names digest channels; stopped and joined on the way out,
-    whether ``stop`` was set or the loop ended on its own (``--once``)."""
+    whether ``stop`` was set or the loop ended on its own (``--once``).
+
+    ``incidents`` defaults to the namespace's incidents topic; the top floor may pass a
+    store-backed source instead."""
     from alerts.digest.source import KafkaIncidentSource
 
     config = dispatcher.routing.digest
@@ -225,7 +233,7 @@ def digests_beside(
         config,
         dispatcher.sink,
         ledger,
-        KafkaIncidentSource(bootstrap, topics.incidents),
+        incidents or KafkaIncidentSource(bootstrap, topics.incidents),
         ActionStoreFeedback(ledger.path.parent),
     )
     halt = threading.Event()
