@@ -8,13 +8,15 @@ never blocks the event loop.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from desk.store import queries
 from desk.store.engine import open_engine
-from desk.store.migrate import upgrade
+from desk.store.migrate import current, head, upgrade
 from desk.store.records import (
     CountBy,
     DailyCount,
@@ -23,6 +25,8 @@ from desk.store.records import (
     IncidentRow,
 )
 from desk.web.queries import MapPoint, map_points
+
+log = logging.getLogger(__name__)
 
 
 class StoreSource:
@@ -55,7 +59,16 @@ class StoreSource:
 
 def open_source(url: str) -> StoreSource:
     """The store at ``url``, brought to the current schema first (idempotent), so the pages
-    start, empty, before the store service has written anything."""
+    start, empty, before the store service has written anything.
+
+    ``marsad up`` and compose start the store service beside this one, and both migrate a new
+    database: when the other wins that race, this one's migration fails on tables that now
+    exist, and the database is at the schema it wanted, so that failure is not an error."""
     engine = open_engine(url)
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError:
+        if current(engine) != head():
+            raise
+        log.info("the store's schema was migrated by another process meanwhile")
     return StoreSource(engine)
