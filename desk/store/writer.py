@@ -15,6 +15,7 @@ once, then commits its Kafka offsets.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -34,22 +35,72 @@ from marsad.records import Alert, Article, StoredIncident
 __all__ = ["incident_day", "store_alert", "store_article", "store_incident"]
 
 
-def _insert(conn: Connection, table: Any) -> Any:
+def _insert(dialect: str, table: Any) -> Any:
     """The dialect's INSERT (the generic one has no ``on_conflict_*``)."""
     t: Table = table.__table__
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return postgresql.insert(t)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(t)
-    raise ValueError(f"the store supports sqlite and postgresql, not {conn.dialect.name}")
+    raise ValueError(f"the store supports sqlite and postgresql, not {dialect}")
 
 
-def _inserted(conn: Connection, statement: Any) -> bool:
-    """Run an ``INSERT … ON CONFLICT DO NOTHING RETURNING <key>``: True when a row went in.
+_REVISION_COLUMNS = tuple(
+    c.name for c in IncidentRevision.__table__.columns if c.name not in ("incident_id", "revision")
+)
 
-    Why RETURNING rather than ``rowcount``: psycopg reports -1 for such an insert, whether it
-    inserted or not; a returned row means the same on every dialect."""
-    return conn.execute(statement).first() is not None
+
+@cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """Each write's statement, built once per dialect and run with each record's values.
+
+    Why once: building an ``ON CONFLICT`` clause (its ``excluded`` columns) costs more than
+    running it; the statements' shapes never change, only their parameters.
+
+    Inserts that say whether they wrote end in ``RETURNING <key>``: psycopg reports a row
+    count of -1 for ``ON CONFLICT DO NOTHING`` whether it inserted or not, while a returned
+    row means the same on every dialect."""
+    revision = _insert(dialect, IncidentRevision)
+    current = _insert(dialect, IncidentCurrent)
+    link = _insert(dialect, IncidentArticle)
+    return {
+        "revision": revision.on_conflict_do_update(
+            index_elements=["incident_id", "revision"],
+            set_={k: revision.excluded[k] for k in _REVISION_COLUMNS},
+            where=revision.excluded.updated_at > IncidentRevision.updated_at,
+        ).returning(IncidentRevision.revision),
+        "target": _insert(dialect, IncidentTarget).on_conflict_do_nothing(),
+        "current": current.on_conflict_do_update(
+            index_elements=["incident_id"],
+            set_={
+                "revision": current.excluded.revision,
+                "day": current.excluded.day,
+                "merged_into": current.excluded.merged_into,
+            },
+            where=current.excluded.revision >= IncidentCurrent.revision,
+        ),
+        "link": link.on_conflict_do_update(
+            index_elements=["incident_id", "article_id"],
+            set_={"first_revision": link.excluded.first_revision},
+            where=link.excluded.first_revision < IncidentArticle.first_revision,
+        ),
+        "alert": _insert(dialect, AlertRevision)
+        .on_conflict_do_nothing()
+        .returning(AlertRevision.revision),
+        "alert_incident": _insert(dialect, AlertIncident).on_conflict_do_nothing(),
+        "article": _insert(dialect, ArticleTable)
+        .on_conflict_do_nothing()
+        .returning(ArticleTable.id),
+    }
+
+
+def _run(conn: Connection, name: str, values: Any) -> Any:
+    return conn.execute(_statements(conn.dialect.name)[name], values)
+
+
+def _wrote(conn: Connection, name: str, values: dict[str, Any]) -> bool:
+    """Run a ``… RETURNING <key>`` write: True when a row went in (or was replaced)."""
+    return _run(conn, name, values).first() is not None
 
 
 def incident_day(incident: StoredIncident) -> date | None:
@@ -99,109 +150,72 @@ def store_incident(conn: Connection, incident: StoredIncident) -> bool:
         "merged_into": incident.merged_into,
         "record": incident.model_dump(mode="json"),
     }
-    revision = _insert(conn, IncidentRevision).values(values)
-    written = _inserted(
-        conn,
-        revision.on_conflict_do_update(
-            index_elements=["incident_id", "revision"],
-            set_={k: revision.excluded[k] for k in values if k not in ("incident_id", "revision")},
-            where=revision.excluded.updated_at > IncidentRevision.updated_at,
-        ).returning(IncidentRevision.revision),
-    )
-    if not written:
+    if not _wrote(conn, "revision", values):
         return False
     targets = sorted(set(incident.targets))
     if targets:
-        conn.execute(
-            _insert(conn, IncidentTarget)
-            .values(
-                [
-                    {"incident_id": incident.id, "revision": incident.revision, "actor": t}
-                    for t in targets
-                ]
-            )
-            .on_conflict_do_nothing()
-        )
-    current = _insert(conn, IncidentCurrent).values(
-        incident_id=incident.id,
-        revision=incident.revision,
-        day=day,
-        merged_into=incident.merged_into,
-    )
-    conn.execute(
-        current.on_conflict_do_update(
-            index_elements=["incident_id"],
-            set_={
-                "revision": current.excluded.revision,
-                "day": current.excluded.day,
-                "merged_into": current.excluded.merged_into,
-            },
-            where=current.excluded.revision >= IncidentCurrent.revision,
-        )
+        key = {"incident_id": incident.id, "revision": incident.revision}
+        _run(conn, "target", [{**key, "actor": t} for t in targets])
+    _run(
+        conn,
+        "current",
+        {
+            "incident_id": incident.id,
+            "revision": incident.revision,
+            "day": day,
+            "merged_into": incident.merged_into,
+        },
     )
     article_ids = list(dict.fromkeys(incident.article_ids))
     if article_ids:
-        link = _insert(conn, IncidentArticle).values(
+        _run(
+            conn,
+            "link",
             [
                 {"incident_id": incident.id, "article_id": a, "first_revision": incident.revision}
                 for a in article_ids
-            ]
-        )
-        conn.execute(
-            link.on_conflict_do_update(
-                index_elements=["incident_id", "article_id"],
-                set_={"first_revision": link.excluded.first_revision},
-                where=link.excluded.first_revision < IncidentArticle.first_revision,
-            )
+            ],
         )
     return True
 
 
 def store_alert(conn: Connection, alert: Alert) -> bool:
     """Keep one alert revision; False when it was already stored."""
-    inserted = _inserted(
+    inserted = _wrote(
         conn,
-        _insert(conn, AlertRevision)
-        .values(
-            alert_id=alert.id,
-            revision=alert.revision,
-            rule=alert.rule,
-            severity=alert.severity,
-            kind=alert.kind,
-            incident_ids=list(alert.incident_ids),
-            created_at=alert.created_at,
-            merged_into=alert.merged_into,
-            record=alert.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
-        .returning(AlertRevision.revision),
+        "alert",
+        {
+            "alert_id": alert.id,
+            "revision": alert.revision,
+            "rule": alert.rule,
+            "severity": alert.severity,
+            "kind": alert.kind,
+            "incident_ids": list(alert.incident_ids),
+            "created_at": alert.created_at,
+            "merged_into": alert.merged_into,
+            "record": alert.model_dump(mode="json"),
+        },
     )
     named = list(dict.fromkeys(alert.incident_ids))
     if alert.incident is not None and alert.incident.id not in named:
         named.append(alert.incident.id)
     if inserted and named:
-        conn.execute(
-            _insert(conn, AlertIncident)
-            .values([{"alert_id": alert.id, "incident_id": i} for i in named])
-            .on_conflict_do_nothing()
-        )
+        _run(conn, "alert_incident", [{"alert_id": alert.id, "incident_id": i} for i in named])
     return inserted
 
 
 def store_article(conn: Connection, article: Article) -> bool:
     """Keep one article (the first copy of an id wins); False when it was already stored."""
-    return _inserted(
+    return _wrote(
         conn,
-        _insert(conn, ArticleTable)
-        .values(
-            id=article.id,
-            title=article.title,
-            url=article.url,
-            source=article.source,
-            published_at=article.published_at,
-            text=article.text,
-            record=article.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing()
-        .returning(ArticleTable.id),
+        "article",
+        {
+            "id": article.id,
+            "title": article.title,
+            "url": article.url,
+            "source": article.source,
+            "published_at": article.published_at,
+            "text": article.text,
+            "record": article.model_dump(mode="json"),
+        },
     )
