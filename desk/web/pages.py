@@ -149,6 +149,7 @@ def incident_page(request: Request) -> Response:
         record=record,
         articles=articles,
         evidence_parts=[p for p in record.evidence.split(evidence.JOINER) if p.strip()],
+        toll=timeline.toll_chart([(r.revision, r.killed) for r in detail.revisions]),
         governorate_label=governorate_label,
         actor_name=actor_name,
         event_class=geo.EVENT_CLASSES.get(record.event_type, "ev-other"),

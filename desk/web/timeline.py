@@ -12,6 +12,7 @@ busy fortnight does not turn into thirty shades.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -225,3 +226,46 @@ def chart(
         legend=legend,
         total=sum(b.value for b in bars),
     )
+
+
+@dataclass(frozen=True)
+class TollDot:
+    revision: int
+    killed: int
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class TollChart:
+    """An incident's toll over its revisions: a step line (the toll holds until revised)."""
+
+    dots: tuple[TollDot, ...]
+    #: the SVG polyline's ``points``
+    line: str
+    top: int
+    width: float = 320.0
+    height: float = 90.0
+
+
+def toll_chart(revisions: Sequence[tuple[int, int | None]]) -> TollChart | None:
+    """``(revision, killed)`` oldest first → the chart, or ``None`` with fewer than two
+    reported tolls (nothing to compare)."""
+    known = [(r, k) for r, k in revisions if k is not None]
+    if len(known) < 2:
+        return None
+    width, height, pad = 320.0, 90.0, 14.0
+    top = int(_nice_max(max(k for _, k in known)))
+    step = (width - 2 * pad) / (len(known) - 1)
+
+    def y(k: int) -> float:
+        return round(height - pad - (height - 2 * pad) * k / top, 1)
+
+    dots = tuple(
+        TollDot(revision=r, killed=k, x=round(pad + i * step, 1), y=y(k))
+        for i, (r, k) in enumerate(known)
+    )
+    points = [f"{dots[0].x},{dots[0].y}"]
+    for before, after in itertools.pairwise(dots):
+        points += [f"{after.x},{before.y}", f"{after.x},{after.y}"]
+    return TollChart(dots=dots, line=" ".join(points), top=top, width=width, height=height)

@@ -160,6 +160,8 @@ def test_incident_page_shows_revisions_sides_sources_merges_and_alerts(
     html = client.get("/incidents/inc-dy").text
     rows = re.findall(r'<tr data-revision="(\d)">', html)
     assert rows == ["1", "2"]
+    assert re.findall(r'<circle class="toll-dot" data-revision="(\d)"', html) == ["1", "2"]
+    assert 'id="toll"' not in client.get("/incidents/inc-hl").text  # one revision: no line
     assert "same place (Al-Mayadin)" in html
     assert "Enab Baladi" in html
     assert re.search(

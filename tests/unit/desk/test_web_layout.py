@@ -287,3 +287,14 @@ def test_paragraphs_split_at_blank_lines_and_keep_marks() -> None:
         [("أ ", False), ("ب", True)],
         [("ج", True), (" د", False)],
     ]
+
+
+def test_toll_over_revisions_is_a_step_line_that_rises() -> None:
+    chart = timeline.toll_chart([(1, 12), (2, None), (3, 14), (4, 20)])
+    assert chart is not None
+    assert [d.revision for d in chart.dots] == [1, 3, 4]  # an unreported toll is no point
+    assert chart.dots[0].y > chart.dots[1].y > chart.dots[2].y  # higher toll, higher on the chart
+    assert chart.top == 20
+    assert len(chart.line.split()) == 1 + 2 * 2  # a step (across, then up) per revision
+    assert timeline.toll_chart([(1, 3)]) is None
+    assert timeline.toll_chart([(1, None), (2, 4)]) is None
