@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from desk.export import geojson, write_csv
 from desk.store.records import IncidentFilter, IncidentRow
 from desk.web.context import desk_of
 from desk.web.pages import timeline_charts
@@ -78,8 +79,6 @@ def timeline(request: Request) -> Response:
 def incidents_geojson(request: Request) -> Response:
     desk = desk_of(request)
     view = desk.view(request)
-    from desk.export import geojson
-
     rows = desk.source.incidents(view.filter)
     return JSONResponse(geojson(rows), media_type="application/geo+json")
 
@@ -87,8 +86,6 @@ def incidents_geojson(request: Request) -> Response:
 def export_csv(request: Request) -> Response:
     desk = desk_of(request)
     view = desk.view(request, limit=False)
-    from desk.export import write_csv
-
     rows = desk.source.incidents(view.filter)
     out = io.StringIO()
     write_csv(rows, out)
