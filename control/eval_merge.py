@@ -97,10 +97,12 @@ def through_stream(
     bootstrap: str | None = None,
     extractor: str | None = None,
     logs: Path | None = None,
+    alerts_out: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """The incidents a real run of ``workers`` stream workers writes for ``reports``, on
     ``bootstrap`` (default: :func:`marsad.kafka.broker.kafka_address`, starting the local
-    broker if needed), extracting with ``extractor`` (``MODULE:FUNCTION``) if given."""
+    broker if needed), extracting with ``extractor`` (``MODULE:FUNCTION``) if given. The
+    alerts the run wrote are appended to ``alerts_out`` when one is given."""
     from control.replay import StreamRun, _cleanup, run_through_stream
     from marsad.kafka.broker import LocalBroker, kafka_address
     from marsad.settings import get_settings
@@ -137,6 +139,8 @@ def through_stream(
             run.wait_processed(timeout)
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
+        if alerts_out is not None:
+            alerts_out += [v for _k, v in run.read_back(topics.alerts) if isinstance(v, dict)]
         return [v for _k, v in run.read_back(topics.incidents) if isinstance(v, dict)]
     finally:
         run.stop()

@@ -17,15 +17,24 @@ function of (rule, incident or window, fired state) that unit tests can hammer.
   it gets one last revision with ``merged_into: <the same rule's alert id for the
   survivor>`` (the notifier edits the message to point there, without a thread ping);
   nothing new fires for a twin, and nothing fires for it after that revision.
+* A renamed event: an incident is named by its earliest-published report, so a report
+  published earlier but read later renames the event it joins (the old incident becomes a
+  twin of the new name). An alert already posted for the twin, under a rule the survivor
+  matches and has no alert of its own for, *lives on*: the survivor's revision continues it
+  (same alert id, next revision, the changes since the twin: an edit and a thread note, no
+  new post), and ``fired-alerts`` remembers ``<rule>:<survivor> → {"as": <living id>}`` so
+  the survivor's later revisions continue it too. One event, one alert, in any order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from marsad.records import Alert, StoredIncident
+from stream.merge import changes_between
 from stream.rules import IncidentRule, Level, SurgeRule, WindowRule
 from stream.summary import (
     incident_summary_ar,
@@ -36,9 +45,12 @@ from stream.summary import (
 
 __all__ = [
     "choose_window",
+    "fired_entries",
     "incident_alert_id",
     "incident_alert_ids",
     "incident_alerts",
+    "known_alerts",
+    "living_alerts",
     "merged_alerts",
     "window_alert",
     "window_alert_id",
@@ -62,38 +74,119 @@ def window_alert_id(rule: str, group: str, start: float) -> str:
     return f"{rule}:{group}:{stamp}"
 
 
+def known_alerts(
+    fired: Mapping[str, Mapping[str, Any]], ids: Sequence[str]
+) -> dict[str, Mapping[str, Any]]:
+    """The ``fired-alerts`` entries of ``ids``, and of the living alerts they point to."""
+    was: dict[str, Mapping[str, Any]] = {aid: fired[aid] for aid in ids if aid in fired}
+    for entry in list(was.values()):
+        target = entry.get("as")
+        if target and target in fired:
+            was[str(target)] = fired[target]
+    return was
+
+
+def _resolve(fired: Mapping[str, Mapping[str, Any]], aid: str) -> str:
+    """The id of the alert that speaks for ``aid``: itself, or the one it continues."""
+    entry = fired.get(aid)
+    return str(entry["as"]) if entry is not None and entry.get("as") else aid
+
+
+@dataclass(frozen=True)
+class Living:
+    """The alert that speaks for an incident under one rule, and the twin it came from."""
+
+    alert_id: str
+    #: the absorbed incident whose alert the survivor continues (None: its own alert)
+    twin: StoredIncident | None = None
+
+
+def living_alerts(
+    rules: Sequence[IncidentRule],
+    survivor: StoredIncident,
+    twins: Sequence[StoredIncident],
+    fired: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Living]:
+    """Rule name → the alert that lives on for ``survivor`` after it absorbed ``twins``.
+
+    Its own alert if it has one; else, for a rule it matches, the first twin's alert already
+    posted (and not merged away); else none (a new alert fires under the survivor's id).
+    ``fired`` must hold the entries :func:`known_alerts` reads for the survivor and twins.
+    """
+    out: dict[str, Living] = {}
+    for rule in rules:
+        own = incident_alert_id(rule.name, survivor.id)
+        if own in fired:
+            out[rule.name] = Living(_resolve(fired, own))
+            continue
+        if survivor.merged_into or survivor.background or not rule.when.matches(survivor):
+            continue
+        for twin in twins:
+            aid = _resolve(fired, incident_alert_id(rule.name, twin.id))
+            prev = fired.get(aid)
+            if prev is not None and not prev.get("merged"):
+                out[rule.name] = Living(aid, twin)
+                break
+    return out
+
+
+def fired_entries(alert: Alert, state: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``fired-alerts`` writes for one emitted alert: its state, and for a continued
+    alert the survivor's pointer to it."""
+    entry = {k: v for k, v in state.items() if k != "alias"}
+    out: dict[str, dict[str, Any]] = {alert.id: entry}
+    if state.get("alias"):
+        out[str(state["alias"])] = {"as": alert.id}
+    return out
+
+
 def incident_alerts(
     rules: Sequence[IncidentRule],
     inc: StoredIncident,
     fired: Mapping[str, Mapping[str, Any]],
     changes: Sequence[str],
     now: datetime,
-) -> list[tuple[Alert, dict[str, int]]]:
-    """Alerts to emit for this incident revision, each with its new fired-state entry.
+    living: Mapping[str, Living] | None = None,
+) -> list[tuple[Alert, dict[str, Any]]]:
+    """Alerts to emit for this incident revision, each with its new fired-state entry
+    (written with :func:`fired_entries`).
 
-    ``fired`` maps alert id -> ``{"revision": alert revision, "incident_revision": n}``.
-    Background incidents never fire (they should not reach here; this is the last guard).
+    ``fired`` maps alert id -> ``{"revision": alert revision, "incident_revision": n}`` (or
+    ``{"as": living alert id}``). ``living`` is :func:`living_alerts` for the merge step's
+    survivor (and passed unchanged for its twins). Background incidents never fire (they
+    should not reach here; this is the last guard).
     """
+    living = living or {}
     if inc.merged_into:
-        return merged_alerts(rules, inc, inc.merged_into, fired, now)
+        return merged_alerts(rules, inc, inc.merged_into, fired, now, living)
     if inc.background:
         return []
-    out: list[tuple[Alert, dict[str, int]]] = []
+    out: list[tuple[Alert, dict[str, Any]]] = []
     for rule in rules:
         if not rule.when.matches(inc):
             continue
-        aid = incident_alert_id(rule.name, inc.id)
+        own = incident_alert_id(rule.name, inc.id)
+        lives = living.get(rule.name)
+        aid = lives.alert_id if lives is not None else _resolve(fired, own)
         prev = fired.get(aid)
+        state: dict[str, Any]
         if prev is not None and prev.get("merged"):
             continue  # the twin's alert already pointed to the survivor: its last revision
         if prev is None:
             revision, alert_changes = 1, []
+        elif lives is not None and lives.twin is not None:
+            # the survivor continues a twin's alert: an update, whatever its own revision
+            revision = int(prev["revision"]) + 1
+            alert_changes = changes_between(lives.twin, inc) or ["an earlier report joined"]
         elif inc.revision > int(prev["incident_revision"]):
             revision, alert_changes = int(prev["revision"]) + 1, list(changes)
         else:
             continue  # this incident revision was already alerted (redelivery, restart)
         alert = _incident_alert(aid, rule, inc, revision, now, alert_changes)
-        out.append((alert, {"revision": revision, "incident_revision": inc.revision}))
+        state = {"revision": revision, "incident_revision": inc.revision}
+        if aid != own and own not in fired:
+            state["alias"] = own
+        out.append((alert, state))
     return out
 
 
@@ -129,20 +222,27 @@ def merged_alerts(
     survivor_id: str,
     fired: Mapping[str, Mapping[str, Any]],
     now: datetime,
-) -> list[tuple[Alert, dict[str, int]]]:
+    living: Mapping[str, Living] | None = None,
+) -> list[tuple[Alert, dict[str, Any]]]:
     """The last revision of each alert already fired for ``twin``, absorbed by ``survivor_id``.
 
     Whether the rule still matches does not matter (the message must stop claiming a
-    separate event); a rule that never fired for the twin stays silent. Once recorded
-    (``"merged": 1``), a redelivery of the same revision yields nothing.
+    separate event); a rule that never fired for the twin stays silent, and an alert the
+    survivor continues (``living``) is not closed but updated by the survivor's revision. It
+    points to the alert that lives on for the survivor. Once recorded (``"merged": 1``), a
+    redelivery of the same revision yields nothing.
     """
-    out: list[tuple[Alert, dict[str, int]]] = []
+    living = living or {}
+    out: list[tuple[Alert, dict[str, Any]]] = []
     for rule in rules:
-        aid = incident_alert_id(rule.name, twin.id)
+        aid = _resolve(fired, incident_alert_id(rule.name, twin.id))
         prev = fired.get(aid)
         if prev is None or prev.get("merged"):
             continue
-        into = incident_alert_id(rule.name, survivor_id)
+        lives = living.get(rule.name)
+        if lives is not None and lives.alert_id == aid:
+            continue  # the survivor's revision continues this alert
+        into = lives.alert_id if lives is not None else incident_alert_id(rule.name, survivor_id)
         revision = int(prev["revision"]) + 1
         alert = _incident_alert(
             aid, rule, twin, revision, now, [f"merged into {into}"], merged_into=into

@@ -61,7 +61,13 @@ import faust
 from marsad.records import Alert, Article, Extraction, RecordError, StoredIncident
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
-from stream.alerting import incident_alert_ids, incident_alerts
+from stream.alerting import (
+    fired_entries,
+    incident_alert_ids,
+    incident_alerts,
+    known_alerts,
+    living_alerts,
+)
 from stream.health import PipelineMetrics, StreamHealth, merge_decision
 from stream.merge import Candidate, Held, event_time, ids_near
 from stream.merge_step import (
@@ -384,6 +390,13 @@ def create_app(
             return  # a report we already hold: nothing to publish or alert
         sent: list[Any] = []
         to_fire = []
+        # Which alert speaks for the survivor under each rule: its own, or a twin's that it
+        # continues (a renamed event keeps its one Slack message; stream/alerting.py).
+        was = known_alerts(
+            fired,
+            [a for i in outcome.published for a in incident_alert_ids(rules.incident_rules, i.id)],
+        )
+        living = living_alerts(rules.incident_rules, outcome.incident, outcome.absorbed, was)
         # The surviving incident, then each absorbed twin's last revision (``merged_into``):
         # its alerts get their last revision and its window counts go to nought.
         for inc in outcome.published:
@@ -393,16 +406,15 @@ def create_app(
             if inc.merged_into:
                 updates_ = [replace(u, value=0) for u in updates_]
             sent += [await out.window_update(u, ts) for u in updates_]
-            ids = incident_alert_ids(rules.incident_rules, inc.id)
-            was = {aid: fired[aid] for aid in ids if aid in fired}
             changes = outcome.changes if inc is outcome.incident else []
-            firing = incident_alerts(rules.incident_rules, inc, was, changes, now)
+            firing = incident_alerts(rules.incident_rules, inc, was, changes, now, living)
             sent += [await out.alert(alert) for alert, _state in firing]
             to_fire += firing
         await asyncio.gather(*sent)
         # Only now record what was done (see ``_Outbox.publish``).
         for alert, state in to_fire:
-            fired[alert.id] = state
+            for fired_id, entry in fired_entries(alert, state).items():
+                fired[fired_id] = entry
         inc = outcome.incident
         open_incidents[inc.id] = inc.model_dump(mode="json")
         incident_reports[inc.id] = [r.model_dump(mode="json") for r in outcome.reports]

@@ -545,7 +545,7 @@ def group_incident(
     )
     if prev is None:
         return MergeResult(incident=merged, revised=False, changed=True, changes=[])
-    changes = _changes(prev, merged)
+    changes = changes_between(prev, merged)
     added = set(merged.article_ids) - set(prev.article_ids) or set(merged.sources) - set(
         prev.sources
     )
@@ -557,7 +557,7 @@ def group_incident(
     return MergeResult(incident=merged, revised=revised, changed=changed, changes=changes)
 
 
-def _changes(old: StoredIncident, new: StoredIncident) -> list[str]:
+def changes_between(old: StoredIncident, new: StoredIncident) -> list[str]:
     """What a revision changed, in the words alerts show (``killed 30→64``)."""
     out: list[str] = []
     for field in ("killed", "injured", "captured"):

@@ -179,14 +179,40 @@ def _incidents(found: list[dict[str, Any]]) -> list[tuple[str, tuple[str, ...], 
     )
 
 
+def _posts_per_event(
+    found: list[dict[str, Any]], alerts: list[dict[str, Any]]
+) -> dict[tuple[str, tuple[str, ...]], int]:
+    """(rule, the event's reports) → how many alerts were first revisions (Slack posts)."""
+    groups = {i[0]: i[1] for i in _incidents(found)}
+    living = {inc["id"]: groups[inc["id"]] for inc in live_incidents(found)}
+    event_of: dict[str, tuple[str, ...]] = {}  # alert id → the event its last revision tells
+    for alert in sorted(alerts, key=lambda a: int(a["revision"])):
+        inc = alert.get("incident") or {}
+        if inc.get("id") in living and not alert.get("merged_into"):
+            event_of[alert["id"]] = living[inc["id"]]
+    counts: dict[tuple[str, tuple[str, ...]], int] = {}
+    for alert in alerts:
+        if int(alert["revision"]) == 1 and alert["id"] in event_of:
+            key = (str(alert["rule"]), event_of[alert["id"]])
+            counts[key] = counts.get(key, 0) + 1
+    # a post later closed as a twin of another still counts against its event
+    for alert in alerts:
+        if alert.get("merged_into") and alert["merged_into"] in event_of:
+            key = (str(alert["rule"]), event_of[alert["merged_into"]])
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def test_two_orders_one_and_two_workers_give_the_same_incidents(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
     u = uuid.uuid4().hex[:6]
     rs = reports(u)
     results = {}
+    posts: dict[tuple[int, int], dict[tuple[str, tuple[str, ...]], int]] = {}
     for workers in (1, 2):
         for seed in (1, 2):
+            alerts: list[dict[str, Any]] = []
             found = through_stream(
                 ordered(rs, seed),
                 workers,
@@ -195,8 +221,10 @@ def test_two_orders_one_and_two_workers_give_the_same_incidents(
                 bootstrap=kafka_bootstrap,
                 extractor=FAKE,
                 logs=tmp_path,
+                alerts_out=alerts,
             )
             results[workers, seed] = _incidents(found)
+            posts[workers, seed] = _posts_per_event(found, alerts)
     first = results[1, 1]
     for key, got in results.items():
         assert got == first, (key, got, first)
@@ -208,5 +236,9 @@ def test_two_orders_one_and_two_workers_give_the_same_incidents(
         (f"{u}-c2", f"{u}-c3"): 6,
         (f"{u}-k1", f"{u}-k2"): 4,
     }
+    # One Slack post per rule and event in every order: a report published earlier but read
+    # later renames its event, and the alert already posted lives on (edited, no new post).
+    for key, counts in posts.items():
+        assert counts and all(n == 1 for n in counts.values()), (key, counts)
     # and the scorer reads the same groups
     assert len(set(report_incidents(live_incidents(found)).values())) == 5

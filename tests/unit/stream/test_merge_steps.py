@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from marsad.records import Article, Extraction, Location
-from stream.alerting import incident_alert_ids, incident_alerts
+from stream.alerting import (
+    fired_entries,
+    incident_alert_ids,
+    incident_alerts,
+    known_alerts,
+    living_alerts,
+)
 from stream.merge import MergeConfig, ids_near, index_entry, new_incident
 from stream.merge_step import (
     candidates_of,
@@ -174,3 +180,114 @@ def test_three_reports_through_the_step_like_the_agent() -> None:
         (f"any-isis:{inc_id}", 2),
     ]
     assert gov_index == {"SY-DY": [[inc_id, "2018-06-08"]]}
+
+
+def _agent_step(
+    open_incidents: dict[str, Any],
+    gov_index: dict[str, list[list[Any]]],
+    fired: dict[str, dict[str, Any]],
+    cand: Any,
+) -> list[Any]:
+    """What ``merge-candidates`` does with one candidate (stream/app.py), over dicts: every
+    published incident's alerts, with the living alerts of a rename; returns the alerts."""
+    gov = governorate(cand.incident)
+    index = index_entries(gov_index.get(gov, []))
+    held = [open_incidents[i] for i in ids_near(index, cand, CFG) if i in open_incidents]
+    outcome = merge_candidate(cand, held, CFG, NOW)
+    if not outcome.changed:
+        return []
+    ids = [a for i in outcome.published for a in incident_alert_ids(RULES.incident_rules, i.id)]
+    was = known_alerts(fired, ids)
+    living = living_alerts(RULES.incident_rules, outcome.incident, outcome.absorbed, was)
+    out = []
+    for inc in outcome.published:
+        changes = outcome.changes if inc is outcome.incident else []
+        firing = incident_alerts(RULES.incident_rules, inc, was, changes, NOW, living)
+        out += firing
+    for alert, state in out:
+        fired.update(fired_entries(alert, state))
+    inc = outcome.incident
+    open_incidents[inc.id] = inc
+    gone = [twin.id for twin in outcome.absorbed]
+    for old in gone:
+        open_incidents.pop(old, None)
+    up = index_update(index, inc, CFG, gone)
+    if up is not None:
+        gov_index[gov] = up.table_value()
+    return [alert for alert, _ in out]
+
+
+def _at(cand_id: str, hour: int, killed: int) -> Any:
+    cand = candidate(cand_id, killed=killed)
+    return cand.model_copy(update={"published_at": datetime(2018, 6, 8, hour, 0, tzinfo=UTC)})
+
+
+def test_an_earlier_report_read_later_renames_the_event_but_its_alert_lives_on() -> None:
+    """The event is named by its earliest-published report; one read after a later report
+    renames it. The alert already posted continues (an update under its own id): no new
+    post, no 'merged into' note, and the survivor's later revisions continue it too."""
+    open_incidents: dict[str, Any] = {}
+    gov_index: dict[str, list[list[Any]]] = {}
+    fired: dict[str, dict[str, Any]] = {}
+    first = _agent_step(open_incidents, gov_index, fired, _at("b-late", 10, 30))
+    assert [(a.rule, a.revision) for a in first] == [("deadly", 1), ("any-isis", 1)]
+    posted = {a.rule: a.id for a in first}
+
+    renamed = _agent_step(open_incidents, gov_index, fired, _at("a-early", 8, 30))
+    (survivor,) = open_incidents.values()
+    assert survivor.article_ids[0] == "a-early"  # the event now bears the earlier report's id
+    assert [(a.id, a.revision, a.merged_into) for a in renamed] == [
+        (posted["deadly"], 2, None),
+        (posted["any-isis"], 2, None),
+    ]
+    assert all(a.incident is not None and a.incident.id == survivor.id for a in renamed)
+    assert renamed[0].changes == ["an earlier report joined"]  # same toll: nothing else new
+
+    revised = _agent_step(open_incidents, gov_index, fired, _at("c-later", 11, 64))
+    assert [(a.id, a.revision) for a in revised] == [
+        (posted["deadly"], 3),
+        (posted["any-isis"], 3),
+    ]
+    assert revised[0].changes == ["killed 30→64"]
+    assert _agent_step(open_incidents, gov_index, fired, _at("c-later", 11, 64)) == []
+
+
+def test_one_alert_per_rule_whatever_the_order_of_three_reports() -> None:
+    reports = [_at("a-early", 8, 30), _at("b-late", 10, 30), _at("c-later", 11, 64)]
+    for order in ([0, 1, 2], [1, 0, 2], [2, 1, 0], [1, 2, 0]):
+        open_incidents: dict[str, Any] = {}
+        gov_index: dict[str, list[list[Any]]] = {}
+        fired: dict[str, dict[str, Any]] = {}
+        alerts = [
+            a for i in order for a in _agent_step(open_incidents, gov_index, fired, reports[i])
+        ]
+        assert len(open_incidents) == 1, order
+        for rule in ("deadly", "any-isis"):
+            ids = {a.id for a in alerts if a.rule == rule}
+            assert len(ids) == 1, (order, rule, ids)  # one message per rule, edited in place
+            assert next(a.revision for a in alerts if a.rule == rule) == 1
+        assert not any(a.merged_into for a in alerts), order
+        last = [a for a in alerts if a.rule == "deadly"][-1]
+        assert last.incident is not None and last.incident.killed == 64
+
+
+def test_twins_that_both_alerted_still_close_one_with_merged_into() -> None:
+    """Two alerts already posted for what one report shows is one event: one lives on
+    (the survivor's), the other gets its last revision pointing to it."""
+    twin = new_incident(candidate("t1", killed=30), NOW)
+    survivor = new_incident(candidate("s1", killed=30), NOW)
+    fired: dict[str, dict[str, Any]] = {}
+    for inc in (twin, survivor):
+        for alert, state in incident_alerts(RULES.incident_rules, inc, {}, [], NOW):
+            fired.update(fired_entries(alert, state))
+    gone = twin.model_copy(update={"merged_into": survivor.id, "revision": twin.revision + 1})
+    living = living_alerts(RULES.incident_rules, survivor, [gone], fired)
+    assert {r: lv.alert_id for r, lv in living.items()} == {
+        "deadly": f"deadly:{survivor.id}",
+        "any-isis": f"any-isis:{survivor.id}",
+    }
+    out = incident_alerts(RULES.incident_rules, gone, fired, [], NOW, living)
+    assert [(a.id, a.merged_into) for a, _ in out] == [
+        (f"deadly:{twin.id}", f"deadly:{survivor.id}"),
+        (f"any-isis:{twin.id}", f"any-isis:{survivor.id}"),
+    ]
