@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     #: A header a trusted reverse proxy sets on every request it authenticated (e.g.
     #: ``X-Forwarded-User``): requests without it are refused. Empty: not checked.
     web_user_header: str = ""
+    #: The desk's external base URL (``https://desk.example.org``): Slack alerts then link to
+    #: ``<public_url>/incidents/<id>``. Empty: alerts carry no link to the desk.
+    public_url: str = ""
 
     slack_bot_token: str = Field(default="", validation_alias="SLACK_BOT_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")

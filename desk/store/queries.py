@@ -41,6 +41,7 @@ from marsad.records import Alert, StoredIncident
 __all__ = [
     "daily_counts",
     "facets",
+    "filtered",
     "incident_count",
     "incident_detail",
     "incidents",
@@ -64,7 +65,7 @@ def _current() -> Select[Any]:
     )
 
 
-def _filtered(query: Select[*Ts], f: IncidentFilter) -> Select[*Ts]:
+def filtered(query: Select[*Ts], f: IncidentFilter) -> Select[*Ts]:
     """``query`` (over the current join) narrowed by ``f``."""
     if f.since is not None:
         query = query.where(C.day >= f.since)
@@ -126,7 +127,7 @@ def _revisions(rows: Iterable[RevisionRow]) -> list[RevisionRow]:
 
 def incidents(conn: Connection, f: IncidentFilter) -> list[IncidentRow]:
     """Current incidents matching ``f``, newest day first (then most recently updated)."""
-    query = _filtered(_current(), f).order_by(
+    query = filtered(_current(), f).order_by(
         C.day.desc().nulls_last(), R.updated_at.desc().nulls_last(), R.incident_id
     )
     if f.limit is not None:
@@ -136,7 +137,7 @@ def incidents(conn: Connection, f: IncidentFilter) -> list[IncidentRow]:
 
 def incident_count(conn: Connection, f: IncidentFilter) -> int:
     """How many current incidents match ``f`` (``limit`` ignored)."""
-    query = _filtered(
+    query = filtered(
         select(func.count())
         .select_from(R)
         .join(C, (C.incident_id == R.incident_id) & (C.revision == R.revision))
@@ -152,7 +153,7 @@ def daily_counts(conn: Connection, f: IncidentFilter, by: CountBy) -> list[Daily
     An incident with no day is left out (it has no place on a timeline); a null toll counts
     no deaths."""
     key = R.admin1 if by == "admin1" else R.perpetrator
-    query = _filtered(
+    query = filtered(
         select(C.day, key, func.count(), func.coalesce(func.sum(R.killed), 0))
         .select_from(R)
         .join(C, (C.incident_id == R.incident_id) & (C.revision == R.revision))

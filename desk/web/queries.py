@@ -4,7 +4,7 @@ Why: a map of a busy week draws thousands of markers, and each needs nine column
 whole record. ``desk.store.queries.incidents`` builds a full :class:`IncidentRow` (the stored
 record's JSON included) per incident, which is what a listing or an export wants and several
 times more than a marker does. This selects only the marker's columns, narrowed by the very
-same filter code as every other query (``desk.store.queries._filtered``), so the map and the
+same filter code as every other query (``desk.store.queries.filtered``), so the map and the
 listings can never disagree about what a filter means.
 """
 
@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from desk.store.queries import _filtered
+from desk.store.queries import filtered
 from desk.store.records import IncidentFilter
 from desk.store.schema import IncidentCurrent as C
 from desk.store.schema import IncidentRevision as R
@@ -38,7 +38,7 @@ class MapPoint:
 
 def map_points(conn: Connection, f: IncidentFilter) -> list[MapPoint]:
     """The current incidents matching ``f`` as markers, newest day first (``limit`` kept)."""
-    query = _filtered(
+    query = filtered(
         select(
             R.incident_id,
             C.day,
