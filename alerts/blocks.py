@@ -14,8 +14,14 @@ Every message fits Slack's limits by construction (Slack refuses the whole messa
 ``invalid_blocks`` otherwise, and the alert would be parked): each value from upstream is
 capped before it is wrapped in our markup, lists are cut by whole item with "(+N more)",
 links are labelled with their host (and a path stub when two share a host) and a link whose
-target is too long is shown as its label; at most 9 blocks, 6 fields, 2 context blocks of one
+target is too long is shown as its label; at most 10 blocks, 6 fields, 2 context blocks of one
 element each.
+
+**The link to the desk** (:func:`desk_link`): where the web desk's external address is set
+(``MARSAD_PUBLIC_URL``), an incident alert links to its page there,
+``<public_url>/incidents/<incident id>``. The URL is built from the setting and the id only
+(the alerts room does not import the desk); a merged incident's page still answers by its id
+and says where the event went, so a link posted before a merge keeps working.
 
 **The desk's part** (:class:`Desk`, given where Socket Mode handles the buttons): a status
 line (who acknowledged, the mute that applies, the corrections) and an ``actions`` block —
@@ -30,11 +36,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote as url_quote
+from urllib.parse import urlsplit
 
 from alerts.interactive import ids
 from alerts.interactive.words import durations, word
 from alerts.labels import QUALIFIER_WORDS, SEVERITY_EMOJI, actor_name, governorate_name
 from alerts.mrkdwn import (
+    URL_MAX,
     clip,
     code,
     drop_bidi_controls,
@@ -73,6 +82,11 @@ OPTIONS_MAX = 100  # options of a static select
 #: Sides offered in the Mute… menu (perpetrator first, then targets)
 MUTE_ACTORS_MAX = 8
 
+#: The words of the link to the incident's page on the web desk
+DESK_LINK_WORDS = "Open in the desk"
+#: The incident page's route on the web desk (desk/web/app.py), below ``MARSAD_PUBLIC_URL``
+DESK_INCIDENT_PATH = "/incidents/"
+
 #: Message metadata event type: lets the notifier find its own messages after a crash.
 METADATA_EVENT = "marsad_alert"
 
@@ -108,6 +122,34 @@ def metadata(alert_id: str, revision: int, part: str = "message") -> dict[str, A
         "event_type": METADATA_EVENT,
         "event_payload": {"alert_id": alert_id, "revision": revision, "part": part},
     }
+
+
+def desk_url(public_url: str, incident_id: str) -> str | None:
+    """The incident's page on the web desk; ``None`` without an http(s) base URL.
+
+    The id is percent-encoded whole (``/`` too), so any id names exactly one page."""
+    base = public_url.strip().rstrip("/")
+    try:
+        scheme = urlsplit(base).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not urlsplit(base).netloc:
+        return None
+    return f"{base}{DESK_INCIDENT_PATH}{url_quote(incident_id, safe='')}"
+
+
+def desk_link(alert: Alert, public_url: str) -> str | None:
+    """The mrkdwn link to an incident alert's page on the desk: ``None`` for a window or
+    surge alert, without a public URL, or when the link would be longer than Slack takes."""
+    if alert.incident is None or not public_url:
+        return None
+    url = desk_url(public_url, alert.incident.id)
+    if url is None:
+        return None
+    target = escape(url).replace("|", "%7C").replace(" ", "%20")
+    if slack_len(target) > URL_MAX:
+        return None
+    return f"<{target}|{DESK_LINK_WORDS}>"
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -361,8 +403,9 @@ def desk_blocks(alert: Alert, desk: Desk) -> list[dict[str, Any]]:
     return out
 
 
-def render(alert: Alert, desk: Desk | None = None) -> SlackMessage:
-    """The full message for one alert revision (with the desk's part, where given)."""
+def render(alert: Alert, desk: Desk | None = None, public_url: str = "") -> SlackMessage:
+    """The full message for one alert revision (with the desk's part, where given, and the
+    link to the incident's page on the web desk when ``public_url`` is set)."""
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header_text(alert)}}
     ]
@@ -376,6 +419,9 @@ def render(alert: Alert, desk: Desk | None = None) -> SlackMessage:
         blocks.extend(_incident_blocks(alert.incident, alert.rule))
     else:
         blocks.extend(_window_blocks(alert))
+    link = desk_link(alert, public_url)
+    if link is not None:
+        blocks.append({"type": "section", "text": _mrkdwn(f":world_map: {link}")})
     incidents = ", ".join(_value(i, ITEM_MAX) for i in alert.incident_ids[:5]) or "—"
     context = (
         f"Marsad · alert {code(alert.id, VALUE_MAX)} · revision {alert.revision} · "

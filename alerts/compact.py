@@ -11,7 +11,9 @@ alert's (:func:`alerts.blocks.fallback_text`, :func:`alerts.blocks.metadata`): t
 finds its own posts after a crash the same way whatever the layout.
 
 Words are data (``compact.yaml``); every value from upstream is escaped and capped before our
-markup goes around it, and the one link is built by :func:`alerts.mrkdwn.safe_link`.
+markup goes around it, and the report's link is built by :func:`alerts.mrkdwn.safe_link`;
+where ``MARSAD_PUBLIC_URL`` is set, the section ends with the link to the incident's page on
+the web desk (:func:`alerts.blocks.desk_link`), kept whole however long the rest is.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import yaml
 
 from alerts import blocks
 from alerts.labels import QUALIFIER_WORDS, governorate_name
-from alerts.mrkdwn import code, escape, join_within, safe_link, truncate
+from alerts.mrkdwn import code, escape, join_within, safe_link, slack_len, truncate
 from marsad.records import Alert, StoredIncident
 
 WORDS_FILE = Path(__file__).with_name("compact.yaml")
@@ -74,8 +76,8 @@ def why(inc: StoredIncident) -> str:
     return text
 
 
-def compact_text(alert: Alert) -> str:
-    """The one section's mrkdwn."""
+def compact_text(alert: Alert, public_url: str = "") -> str:
+    """The one section's mrkdwn (ending with the link to the desk, when there is one)."""
     parts = [str(words()["lead"])]
     if alert.merged_into:  # a twin's last revision: the reading lives on in another alert
         parts.append(f"merged into alert {code(alert.merged_into, blocks.VALUE_MAX)}")
@@ -88,13 +90,18 @@ def compact_text(alert: Alert) -> str:
     else:
         parts.append(truncate(escape(alert.summary_en or alert.rule), blocks.VALUE_MAX))
     parts.append(f"alert {code(alert.id, blocks.VALUE_MAX)}")
-    return truncate(" · ".join(p for p in parts if p), blocks.SECTION_MAX)
+    link = blocks.desk_link(alert, public_url)
+    tail = f" · {link}" if link else ""
+    return truncate(" · ".join(p for p in parts if p), blocks.SECTION_MAX - slack_len(tail)) + tail
 
 
-def render(alert: Alert, desk: blocks.Desk | None = None) -> blocks.SlackMessage:
-    """The compact message for one alert revision (with the desk's part, where given)."""
+def render(
+    alert: Alert, desk: blocks.Desk | None = None, public_url: str = ""
+) -> blocks.SlackMessage:
+    """The compact message for one alert revision (with the desk's part, where given, and
+    the link to the desk when ``public_url`` is set)."""
     out: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": compact_text(alert)}}
+        {"type": "section", "text": {"type": "mrkdwn", "text": compact_text(alert, public_url)}}
     ]
     if desk is not None:
         out.extend(blocks.desk_blocks(alert, desk))

@@ -52,10 +52,14 @@ class Result:
 
 
 class Dispatcher:
-    def __init__(self, ledger: Ledger, sink: Sink, routing: RoutingConfig) -> None:
+    def __init__(
+        self, ledger: Ledger, sink: Sink, routing: RoutingConfig, *, public_url: str = ""
+    ) -> None:
         self.ledger = ledger
         self.sink = sink
         self.routing = routing
+        #: the web desk's external base URL: incident alerts link to their page there
+        self.public_url = public_url
         #: the destination of the delivery in progress (set by :meth:`deliver`)
         self._destination: Destination | None = None
         #: the desk's part of each message (status and buttons), where Socket Mode runs
@@ -67,8 +71,8 @@ class Dispatcher:
         with ``style: compact`` (the review channel) gets :mod:`alerts.compact`'s layout."""
         desk = self.desk(alert) if self.desk is not None else None
         if self.routing.style_for(alert) == "compact":
-            return compact.render(alert, desk)
-        return blocks.render(alert, desk)
+            return compact.render(alert, desk, self.public_url)
+        return blocks.render(alert, desk, self.public_url)
 
     def deliver(self, alert: Alert) -> Result:
         """Deliver one alert revision exactly once as far as the ledger and Slack can tell.

@@ -53,7 +53,7 @@ def build_dispatcher(
     """Raises :class:`alerts.routing.RoutingError` for a bad routing file."""
     config = routing.load(routing_file or routing_path(settings))
     ledger = Ledger(settings.home / LEDGER_FILE)
-    return Dispatcher(ledger, sink or build_sink(settings), config)
+    return Dispatcher(ledger, sink or build_sink(settings), config, public_url=settings.public_url)
 
 
 def deliver_all(alerts: Iterable[Alert], settings: Settings) -> list[Result]:
