@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,9 +106,14 @@ def ensure_topics(
 
 
 def create_missing_topics(
-    bootstrap: str, names: list[str], partitions: int, timeout_s: float = 30.0
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    timeout_s: float = 30.0,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[str]:
-    """Create whichever of ``names`` do not exist yet; return the ones created.
+    """Create whichever of ``names`` do not exist yet (with ``configs[name]`` as topic
+    configuration, e.g. ``cleanup.policy``); return the ones created.
 
     Replicated ``min(3, brokers)`` times: one copy on a single local broker, three on a
     cluster (which runs ``min.insync.replicas=2``, so one broker may die without a loss).
@@ -127,7 +133,7 @@ def create_missing_topics(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return _create_missing(bootstrap, names, partitions, timeout_s)
+            return _create_missing(bootstrap, names, partitions, timeout_s, configs or {})
         except transient as exc:
             if time.monotonic() >= deadline:
                 raise
@@ -136,7 +142,11 @@ def create_missing_topics(
 
 
 def _create_missing(
-    bootstrap: str, names: list[str], partitions: int, timeout_s: float
+    bootstrap: str,
+    names: list[str],
+    partitions: int,
+    timeout_s: float,
+    configs: Mapping[str, Mapping[str, str]],
 ) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -154,7 +164,12 @@ def _create_missing(
             with contextlib.suppress(TopicAlreadyExistsError):  # raced with another creator
                 admin.create_topics(
                     [
-                        NewTopic(t, num_partitions=partitions, replication_factor=replicas)
+                        NewTopic(
+                            t,
+                            num_partitions=partitions,
+                            replication_factor=replicas,
+                            topic_configs=dict(configs.get(t, {})),
+                        )
                         for t in missing
                     ]
                 )

@@ -278,6 +278,28 @@ def _stall_guard(
     return stall_guard
 
 
+def changelog_topics(app: Any) -> dict[str, dict[str, str]]:
+    """Each table's changelog topic and the configuration Faust would give it (compacted;
+    windowed tables also deleting, with their retention).
+
+    Why they are created before the worker starts: under load Faust was seen to assign
+    partitions before its own changelog topics existed ("Ignoring missing topic"), and every
+    write to such a table then failed with ``PartitionsMismatch`` (window and surge alerts
+    went to the dead-letter topic instead of firing).
+    """
+    out: dict[str, dict[str, str]] = {}
+    for table in app.tables.values():
+        topic = table.changelog_topic
+        policy = ",".join(
+            flag for flag, on in (("compact", topic.compacting), ("delete", topic.deleting)) if on
+        )
+        config = {"cleanup.policy": policy} if policy else {}
+        if topic.retention:
+            config["retention.ms"] = str(int(float(topic.retention) * 1000))
+        out[topic.get_topic_name()] = config
+    return out
+
+
 def create_app(
     settings: Settings,
     rules: RuleSet,

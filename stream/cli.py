@@ -31,6 +31,7 @@ from marsad.topics import create_missing_topics, dlq
 from stream.app import (
     Extractor,
     candidates_topic_name,
+    changelog_topics,
     create_app,
     window_updates_topic_name,
 )
@@ -114,6 +115,8 @@ def run_worker(
     stream_app = create_app(
         settings, rules, bootstrap=bootstrap, app_id=app_id, extractor=extractor, datadir=datadir
     )
+    changelogs = changelog_topics(stream_app.app)
+    create_missing_topics(bootstrap, list(changelogs), settings.partitions, configs=changelogs)
     worker = faust.Worker(
         stream_app.app,
         loop=loop,

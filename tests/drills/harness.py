@@ -286,20 +286,27 @@ def audit(books: Books, *, article_duplicates_ok: bool = False) -> list[str]:
     alert_revs: dict[str, set[int]] = defaultdict(set)
     merged_revs: set[tuple[str, int]] = set()  # a twin's last revision: an edit, no reply
     first_at: dict[str, tuple[int, int]] = {}
+    # (rule, incident) each alert speaks for at its last revision: a renamed event's alert
+    # lives on under its first name (stream/alerting.py), so the id alone does not say
+    speaks_for: dict[str, tuple[int, tuple[str, str]]] = {}
     for r in books.alerts:
         if not isinstance(r.value, dict):
             continue
         aid, rev = str(r.value["id"]), int(r.value.get("revision", 1))
         alert_revs[aid].add(rev)
+        inc_of = (r.value.get("incident") or {}).get("id")
+        if inc_of and rev >= speaks_for.get(aid, (0, ("", "")))[0]:
+            speaks_for[aid] = (rev, (str(r.value.get("rule")), str(inc_of)))
         if r.value.get("merged_into"):
             merged_revs.add((aid, rev))
         first_at.setdefault(aid, (r.partition, r.offset))
+    alerted = {pair for _rev, pair in speaks_for.values()}
     for inc_id, inc in standing.items():
         stored = StoredIncident.model_validate(inc)
         for rule in rules.incident_rules:
             if not stored.background and rule.when.matches(stored):
                 aid = incident_alert_id(rule.name, inc_id)
-                if aid not in alert_revs:
+                if aid not in alert_revs and (rule.name, inc_id) not in alerted:
                     problems.append(f"incident {inc_id} matches rule {rule.name}: no alert {aid}")
     pairs = Counter(
         (str(r.value["id"]), int(r.value.get("revision", 1)))
