@@ -14,7 +14,8 @@ Failures:
 
 Stopping: SIGTERM/SIGINT only set the stop event (``marsad.commands.stop_on_signals``); the
 loop finishes the alert in hand, and the thread that ran it closes the clients
-(:func:`close_clients`): nothing is closed from a signal handler or while a poll runs.
+(:func:`marsad.kafka.clients.close_clients`): nothing is closed from a signal handler or
+while a poll runs.
 """
 
 from __future__ import annotations
@@ -242,34 +243,3 @@ class Notifier:
         except KafkaError as exc:
             # Not fatal: the record is read again and the ledger makes that a skip.
             log.warning("offset commit for %s failed (%s); the ledger will dedupe", tp, exc)
-
-
-def close_clients(consumer: Any, producer: Any | None, timeout_s: float = 10.0) -> None:
-    """Close the DLQ producer, then the consumer, quietly and in this thread.
-
-    Why this order and the IO-thread stop: kafka-python 3's consumer runs its network loop
-    on a background IO thread, and ``KafkaConsumer.close()`` closes the broker sockets from
-    the *calling* thread before it stops that loop. When the loop is in ``select()`` on, or
-    about to re-register, a socket being closed (the notifier always has a long-poll fetch
-    and a heartbeat in flight), it logs "Unhandled exception in task" tracebacks:
-    ``ValueError: Invalid file descriptor: -1`` and ``KeyError: <socket …> is not
-    registered``. Stopping the IO thread first (joining it; a no-op on a client without
-    one) makes the close single-threaded: the leave-group request and the socket closes
-    then run on this thread, one after the other. The producer goes first: it is only used
-    synchronously (``_park`` waits for its acknowledgement), so nothing is lost, and it no
-    longer needs the consumer's group. Neither close raises: a stop must not end in a
-    traceback.
-    """
-    if producer is not None:
-        try:
-            producer.close(timeout=timeout_s)
-        except Exception as exc:  # a broker gone at shutdown: say so in one line
-            log.warning("closing the DLQ producer: %s", exc)
-    net = getattr(consumer, "_net", None)  # private: kafka-python 3's NetworkSelector
-    stop_io = getattr(net, "stop", None)
-    try:
-        if callable(stop_io):
-            stop_io(timeout_ms=int(timeout_s * 1000))
-        consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
-    except Exception as exc:
-        log.warning("closing the consumer: %s", exc)

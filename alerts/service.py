@@ -17,7 +17,8 @@ from alerts.delivery import Sink, make_sink
 from alerts.digest.scheduler import digests_beside
 from alerts.dispatch import Dispatcher, Result
 from alerts.ledger import Ledger
-from alerts.notifier import Gate, Notifier, Observer, Stats, close_clients
+from alerts.notifier import Gate, Notifier, Observer, Stats
+from marsad.kafka.clients import close_clients, committing_consumer, dlq_producer
 from marsad.records import Alert
 from marsad.settings import Settings
 from marsad.topics import Topics, dlq
@@ -80,34 +81,21 @@ def run_notifier(
     gate: Gate | None = None,
 ) -> Stats:
     """Consume ``topics.alerts`` with manual commits until ``stop`` (or idle); close cleanly
-    (in this thread, after the loop: see :func:`alerts.notifier.close_clients`).
+    (in this thread, after the loop: see :func:`marsad.kafka.clients.close_clients`).
 
     ``group_id`` defaults to the namespace's notifier group; ``observer`` (the notifier's
     metrics, ``alerts.health``) watches the loop; ``gate`` (the desk's mutes,
     :func:`build_interactivity`) may hold alerts back."""
-    from kafka import KafkaConsumer, KafkaProducer
-
-    consumer = KafkaConsumer(
+    consumer = committing_consumer(
         topics.alerts,
-        bootstrap_servers=bootstrap,
+        bootstrap=bootstrap,
         group_id=group_id or topics.alerts_group,
         client_id="marsad-alerts",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
         max_poll_records=50,
-        # A crashed notifier's partitions move to its restart after 10 s, not the 45 s default.
-        session_timeout_ms=10_000,
-        heartbeat_interval_ms=3_000,
     )
     producer = None
     try:
-        producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id="marsad-alerts-dlq",
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=0,
-        )
+        producer = dlq_producer(bootstrap, "marsad-alerts-dlq")
         notifier = Notifier(
             dispatcher,
             consumer,

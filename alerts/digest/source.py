@@ -115,7 +115,7 @@ class KafkaIncidentSource:
         from kafka import KafkaConsumer
         from kafka.errors import KafkaError
 
-        from alerts.notifier import close_clients
+        from marsad.kafka.clients import close_clients
 
         try:
             consumer = KafkaConsumer(

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from desk.store.writer import store_alert, store_article, store_incident
+from marsad.kafka.clients import close_clients, committing_consumer, dlq_producer
 from marsad.records import Alert, Article, RecordError, StoredIncident
 from marsad.topics import Topics, dead_letter, dlq
 
@@ -287,52 +288,20 @@ def run_store(
 ) -> Stats:
     """Consume the namespace's incidents, alerts and articles into ``engine`` until ``stop``
     (or idle); close the clients in this thread afterwards."""
-    from kafka import KafkaConsumer, KafkaProducer
-
-    consumer = KafkaConsumer(
+    consumer = committing_consumer(
         topics.incidents,
         topics.alerts,
         topics.articles,
-        bootstrap_servers=bootstrap,
+        bootstrap=bootstrap,
         group_id=group_id or store_group(topics),
         client_id="marsad-store",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
         max_poll_records=500,
-        session_timeout_ms=10_000,
-        heartbeat_interval_ms=3_000,
     )
     producer = None
     try:
-        producer = KafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id="marsad-store-dlq",
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=0,
-        )
+        producer = dlq_producer(bootstrap, "marsad-store-dlq")
         return StoreConsumer(engine, consumer, producer, topics=topics).run(
             stop, max_idle_s=max_idle_s
         )
     finally:
         close_clients(consumer, producer)
-
-
-def close_clients(consumer: Any, producer: Any | None, timeout_s: float = 10.0) -> None:
-    """Close the DLQ producer, then the consumer (its IO thread stopped first), never raising.
-
-    The same order and reason as the notifier's: kafka-python 3 closes sockets from the
-    calling thread while its IO thread may still select on them, which logs tracebacks at
-    every stop unless that thread is stopped first."""
-    if producer is not None:
-        try:
-            producer.close(timeout=timeout_s)
-        except Exception as exc:
-            log.warning("closing the DLQ producer: %s", exc)
-    stop_io = getattr(getattr(consumer, "_net", None), "stop", None)
-    try:
-        if callable(stop_io):
-            stop_io(timeout_ms=int(timeout_s * 1000))
-        consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
-    except Exception as exc:
-        log.warning("closing the consumer: %s", exc)
