@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from alerts.delivery import PermanentDeliveryError, TransientDeliveryError
 from alerts.dispatch import Dispatcher
+from marsad.kafka.clients import IdleWatch
 from marsad.records import Alert, RecordError
 from marsad.topics import Topics, dead_letter, dlq
 
@@ -103,7 +103,7 @@ class Notifier:
         Idle time counts only once partitions are assigned: after a crash the group first
         waits for the dead member's session to expire, which is not "no alerts".
         """
-        started = idle_since = time.monotonic()
+        idle = IdleWatch(max_idle_s, assignment_wait_s, nothing="no alert")
         while not stop.is_set():
             if self.observer is not None:
                 self.observer.polled(self.consumer)
@@ -111,17 +111,10 @@ class Notifier:
             if batch is None:
                 continue  # the broker is out of reach: waited, try again
             if not batch:
-                now = time.monotonic()
-                if not self.consumer.assignment():
-                    idle_since = now
-                    if max_idle_s is not None and now - started > assignment_wait_s:
-                        log.warning("no partition assigned after %.0f s: stopping", now - started)
-                        break
-                elif max_idle_s is not None and now - idle_since > max_idle_s:
-                    log.info("no alert for %.1f s: stopping", max_idle_s)
+                if idle.done(bool(self.consumer.assignment())):
                     break
                 continue
-            idle_since = time.monotonic()
+            idle.busy()
             if not self._serve_batch(batch, stop):
                 pause = self._next_backoff()
                 log.info("retrying in %.1f s", pause)

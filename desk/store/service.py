@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from desk.store.writer import store_alert, store_article, store_incident
-from marsad.kafka.clients import close_clients, committing_consumer, dlq_producer
+from marsad.kafka.clients import IdleWatch, close_clients, committing_consumer, dlq_producer
 from marsad.records import Alert, Article, RecordError, StoredIncident
 from marsad.topics import Topics, dead_letter, dlq
 
@@ -134,24 +133,17 @@ class StoreConsumer:
         """Serve until ``stop`` is set (or ``max_idle_s`` passes without a record once
         partitions are assigned; with ``max_idle_s``, also when none is assigned after
         ``assignment_wait_s``)."""
-        started = idle_since = time.monotonic()
+        idle = IdleWatch(max_idle_s, assignment_wait_s)
         while not stop.is_set():
             batch = self._poll(stop)
             if batch is None:
                 continue
             records = [r for part in batch.values() for r in part]
             if not records:
-                now = time.monotonic()
-                if not self.consumer.assignment():
-                    idle_since = now
-                    if max_idle_s is not None and now - started > assignment_wait_s:
-                        log.warning("no partition assigned after %.0f s: stopping", now - started)
-                        break
-                elif max_idle_s is not None and now - idle_since > max_idle_s:
-                    log.info("nothing new for %.1f s: stopping", max_idle_s)
+                if idle.done(bool(self.consumer.assignment())):
                     break
                 continue
-            idle_since = time.monotonic()
+            idle.busy()
             try:
                 self.serve(records)
                 self._backoff = 0.0

@@ -10,6 +10,8 @@ other is how one of them would start losing records.
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -83,3 +85,38 @@ def close_clients(consumer: Any, producer: Any | None, timeout_s: float = 10.0) 
         consumer.close(autocommit=False, timeout_ms=int(timeout_s * 1000))
     except Exception as exc:
         log.warning("closing the consumer: %s", exc)
+
+
+@dataclass
+class IdleWatch:
+    """When a consuming loop run with ``max_idle_s`` (replay, tests, drills) has nothing left
+    to do: ``max_idle_s`` without a record once partitions are assigned, or none assigned
+    after ``assignment_wait_s``. Idle time counts only while partitions are assigned: after
+    a crash the group first waits for the dead member's session to expire, which is not
+    "nothing to do". Without ``max_idle_s`` it never says stop."""
+
+    max_idle_s: float | None
+    assignment_wait_s: float = 120.0
+    #: what the log line says was missing ("no alert", "nothing new")
+    nothing: str = "nothing new"
+    started: float = field(default_factory=time.monotonic)
+    idle_since: float = field(default_factory=time.monotonic)
+
+    def busy(self) -> None:
+        """A poll brought records."""
+        self.idle_since = time.monotonic()
+
+    def done(self, assigned: bool) -> bool:
+        """After an empty poll: should the loop stop?"""
+        if self.max_idle_s is None:
+            return False
+        now = time.monotonic()
+        if not assigned:
+            self.idle_since = now
+            if now - self.started > self.assignment_wait_s:
+                log.warning("no partition assigned after %.0f s: stopping", now - self.started)
+                return True
+        elif now - self.idle_since > self.max_idle_s:
+            log.info("%s for %.1f s: stopping", self.nothing, self.max_idle_s)
+            return True
+        return False
