@@ -8,6 +8,11 @@ optional tile background (``MARSAD_WEB_TILE_URL``) lines up with the outlines ex
 The outlines are ``static/boundaries.geojson`` (Natural Earth admin-1, built by
 ``scripts/build_boundaries.py``); an incident without coordinates of its own is drawn at its
 governorate's centre, and one with neither is counted as "not on the map".
+
+The markers' SVG is written here (:func:`marker_svg`), not by the template: a busy month draws
+thousands of them, and having Jinja escape each attribute of each marker was most of the map
+page's time (bench/bench_web.py). Only the two strings from the store (the id, the title) are
+escaped; every other value of a marker is a number or a class name of ours.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Protocol
+
+from markupsafe import Markup, escape
 
 
 class Placed(Protocol):
@@ -204,12 +211,16 @@ def markers(rows: Iterable[Placed]) -> tuple[list[Marker], int]:
     many incidents had no place to draw."""
     f = frame()
     centres = {o.admin1: o.centre for o in outlines()}
+    projected: dict[tuple[float, float], tuple[float, float]] = {}  # places recur
     out, unplaced = [], 0
     for row in rows:
         approximate = row.lat is None or row.lon is None
         if not approximate:
             assert row.lat is not None and row.lon is not None
-            x, y = f.point(row.lon, row.lat)
+            key = (row.lon, row.lat)
+            if key not in projected:
+                projected[key] = f.point(row.lon, row.lat)
+            x, y = projected[key]
         elif row.admin1 in centres:
             x, y = centres[row.admin1]
         else:
@@ -230,6 +241,19 @@ def markers(rows: Iterable[Placed]) -> tuple[list[Marker], int]:
         )
     out.sort(key=lambda m: -m.r)
     return out, unplaced
+
+
+def marker_svg(drawn: Iterable[Marker]) -> Markup:
+    """The markers as SVG, each a link to its incident's page with its hover title."""
+    parts = []
+    for m in drawn:
+        mid = escape(m.id)
+        css = f"marker {m.css} approximate" if m.approximate else f"marker {m.css}"
+        parts.append(
+            f'<a href="/incidents/{mid}"><circle class="{css}" data-id="{mid}" cx="{m.x}"'
+            f' cy="{m.y}" r="{m.r}"><title>{escape(m.title)}</title></circle></a>'
+        )
+    return Markup("\n".join(parts))
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ def map_page(request: Request) -> Response:
         rows=rows,
         total=total,
         drawn=len(points),
-        markers=markers,
+        marker_svg=geo.marker_svg(markers),
         unplaced=unplaced,
         outlines=geo.outlines(),
         frame=geo.frame(),
