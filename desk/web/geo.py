@@ -17,6 +17,7 @@ escaped; every other value of a marker is a number or a class name of ours.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import math
@@ -25,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 
 class Placed(Protocol):
@@ -188,8 +189,9 @@ def outlines() -> tuple[Outline, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
+    """One marker (a named tuple: a busy month's map builds thousands per page)."""
+
     id: str
     x: float
     y: float
@@ -200,6 +202,7 @@ class Marker:
     approximate: bool
 
 
+@lru_cache(maxsize=1024)
 def radius(killed: int | None) -> float:
     """Area grows with the toll (radius with its square root), bounded so one massacre does
     not hide a governorate; an incident with no reported toll is the smallest dot."""
@@ -246,6 +249,7 @@ def markers(rows: Iterable[Placed]) -> tuple[list[Marker], int]:
 def marker_svg(drawn: Iterable[Marker]) -> Markup:
     """The markers as SVG, each a link to its incident's page with its hover title."""
     parts = []
+    escape = html.escape  # quotes too; plain str, so no Markup per attribute
     for m in drawn:
         mid = escape(m.id)
         css = f"marker {m.css} approximate" if m.approximate else f"marker {m.css}"
