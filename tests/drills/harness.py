@@ -395,7 +395,11 @@ class Pipeline:
         *,
         services: Iterable[str] = SERVICES,
         poll_interval: float = 0.5,
+        supervise_stream: bool = False,
     ) -> None:
+        """``supervise_stream``: run the stream worker as production does (``--exit-on-stall``
+        under a supervisor that restarts it: compose's restart policy, ``marsad up``); the
+        drill's waits restart it when it exits stalled, and count the restarts."""
         from marsad.topics import Topics, ensure_topics
 
         self.bootstrap = bootstrap
@@ -475,7 +479,14 @@ class Pipeline:
                 "--state",
                 str(self.home / "ingest-state.sqlite"),
             ],
-            "stream": ["stream", "--bootstrap", bootstrap, "--app-id", self.app_id],
+            "stream": [
+                "stream",
+                "--bootstrap",
+                bootstrap,
+                "--app-id",
+                self.app_id,
+                *(["--exit-on-stall"] if supervise_stream else []),
+            ],
             "alerts": [
                 "alerts",
                 "--bootstrap",
@@ -490,6 +501,8 @@ class Pipeline:
             name: Service(name, args[name], self.env, self.logs / f"{name}.log")
             for name in services
         }
+        self.supervised = {"stream"} if supervise_stream else set()
+        self.restarts: Counter[str] = Counter()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Pipeline:
@@ -509,10 +522,23 @@ class Pipeline:
     def service(self, name: str) -> Service:
         return self.services[name]
 
+    def _alive_or_revived(self, name: str) -> bool:
+        """Running, or (supervised) just restarted after it stopped itself as stalled."""
+        from stream.cli import EXIT_STALLED
+
+        svc = self.services[name]
+        if svc.alive():
+            return True
+        if name in self.supervised and svc.returncode() == EXIT_STALLED:
+            self.restarts[name] += 1  # what compose's restart policy or `marsad up` does
+            svc.start()
+            return True
+        return False
+
     def check_alive(self, *names: str) -> None:
         for name in names or tuple(self.services):
             svc = self.services[name]
-            if not svc.alive():
+            if not self._alive_or_revived(name):
                 raise AssertionError(
                     f"{name} exited with {svc.returncode()}:\n{svc.log_text()[-3000:]}"
                 )
@@ -662,7 +688,7 @@ class Pipeline:
 
         def check() -> Any:
             for name in names:
-                if not self.services[name].alive():
+                if not self._alive_or_revived(name):
                     raise ServiceDied(name, self.services[name])
             return predicate()
 
