@@ -5,8 +5,9 @@ written for the project: an attack near Al-Mayadin whose toll a second report ra
 strike on Kafr Nabl, a roadside bomb near Nawa, a car bomb in Baghdad) to its own namespace on
 the session's broker (one partition, so the reports are read in the archive's order), runs
 ``marsad stream`` and the notifier over it, and keeps its topics (``--keep-state``).
-``marsad store --once``, given that namespace as ``MARSAD_TOPIC_PREFIX``, consumes the incidents, alerts and articles the stream produced into a SQLite store, and
-``marsad web`` serves it. Nothing is written to the database by the test.
+``marsad store --once``, given that namespace as ``MARSAD_TOPIC_PREFIX``, consumes the
+incidents, alerts and articles the stream produced into a SQLite store, and ``marsad web``
+serves it. Nothing is written to the database by the test.
 
 Then headless Chromium: one marker per incident the pipeline made, a filter that narrows them,
 the merged attack's page with both reports, the evidence marked right to left and its two
