@@ -254,6 +254,7 @@ class StreamRun:
                 rules=self.rules,
                 extractor=self.extractor,
                 env=namespace,
+                extra_args=["--exit-on-stall"],
             ).start()
             for i in range(self.workers)
         ]

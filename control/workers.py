@@ -168,7 +168,11 @@ def wait_drained(
     workers: Sequence[WorkerProcess] = (),
 ) -> None:
     """Wait until ``app_id`` has committed everything on ``topics`` (lag 0 twice in a row,
-    since one stage's output is the next stage's input)."""
+    since one stage's output is the next stage's input). A worker that stopped itself as
+    stalled (``--exit-on-stall``: a known faust-streaming failure) is restarted, as compose's
+    restart policy and ``marsad up`` do; any other exit is an error."""
+    from stream.cli import EXIT_STALLED
+
     deadline = time.monotonic() + timeout
     zero_streak = 0
     last: dict[str, int] = {}
@@ -176,6 +180,11 @@ def wait_drained(
         while time.monotonic() < deadline:
             for w in workers:
                 if not w.alive():
+                    if w.returncode() == EXIT_STALLED:
+                        # it stopped itself (--exit-on-stall): do what a supervisor does
+                        log.warning("%s stopped itself stalled: restarting it", w.name)
+                        w.start()
+                        continue
                     raise RuntimeError(f"stream worker exited:\n{w.log_text()[-3000:]}")
             try:
                 last = probe.lag(app_id, topics)
