@@ -55,7 +55,11 @@ def up_cmd(feeds: Path | None, keep_broker: bool, only: tuple[str, ...]) -> None
     bootstrap = kafka_address(settings)
     log.info("kafka at %s", bootstrap)
 
-    group = ServiceGroup(child_env(MARSAD_KAFKA_BOOTSTRAP=bootstrap))
+    overrides = {"MARSAD_KAFKA_BOOTSTRAP": bootstrap}
+    if "web" in (only or SERVICES) and not settings.public_url:
+        # the desk runs here: alerts link to it (MARSAD_PUBLIC_URL names a public address)
+        overrides["MARSAD_PUBLIC_URL"] = f"http://{settings.web_listen}"
+    group = ServiceGroup(child_env(**overrides))
     for name in only or SERVICES:
         args: list[str] = []
         health_url = None
