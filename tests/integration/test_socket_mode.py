@@ -344,7 +344,8 @@ def test_mute_through_the_broker_holds_back_matching_alerts_until_lifted(
         desk.socket.wait_ack(desk.click(first, ids.ACK))
         wait_until(lambda: "Acknowledged" in desk.status(first), 15)
         shown = str(desk.message(first)["blocks"])
-        assert "revision 1" in shown and "*Killed:* 30" in shown and "45" not in shown
+        # (the held revision's toll, 45, must not show; the bare number could be in a time)
+        assert "revision 1" in shown and "*Killed:* 30" in shown and "*Killed:* 45" not in shown
         posted = {
             m.get("metadata", {}).get("event_payload", {}).get("alert_id")
             for m in desk.slack.posts()

@@ -76,6 +76,8 @@ def test_pipeline_counts_on_the_workers_metrics(kafka_bootstrap: str, tmp_path: 
             lambda: (
                 s
                 if total(s := scrape(port), "marsad_stream_articles_extracted_total") >= 4
+                # and the liveness check has looked once (a timer: late on a busy machine)
+                and total(s, "marsad_stream_last_check_timestamp_seconds") > 0
                 else None
             ),
             timeout=30,
