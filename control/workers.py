@@ -125,6 +125,19 @@ class WorkerProcess(ServiceProcess):
         self.app_id = app_id
 
 
+def restarted_if_stalled(proc: ServiceProcess) -> bool:
+    """Start ``proc`` again if it is a stream worker that stopped itself as stalled
+    (``--exit-on-stall``), as compose's restart policy and ``marsad up`` do; False for any
+    other exit (the caller's to report)."""
+    from stream.cli import EXIT_STALLED
+
+    if proc.returncode() != EXIT_STALLED:
+        return False
+    log.warning("%s stopped itself stalled: restarting it", proc.name)
+    proc.start()
+    return True
+
+
 def wait_for_members(
     bootstrap: str,
     app_id: str,
@@ -171,20 +184,13 @@ def wait_drained(
     since one stage's output is the next stage's input). A worker that stopped itself as
     stalled (``--exit-on-stall``: a known faust-streaming failure) is restarted, as compose's
     restart policy and ``marsad up`` do; any other exit is an error."""
-    from stream.cli import EXIT_STALLED
-
     deadline = time.monotonic() + timeout
     zero_streak = 0
     last: dict[str, int] = {}
     with GroupProbe(bootstrap) as probe:
         while time.monotonic() < deadline:
             for w in workers:
-                if not w.alive():
-                    if w.returncode() == EXIT_STALLED:
-                        # it stopped itself (--exit-on-stall): do what a supervisor does
-                        log.warning("%s stopped itself stalled: restarting it", w.name)
-                        w.start()
-                        continue
+                if not w.alive() and not restarted_if_stalled(w):
                     raise RuntimeError(f"stream worker exited:\n{w.log_text()[-3000:]}")
             try:
                 last = probe.lag(app_id, topics)

@@ -102,21 +102,26 @@ def run_worker(
 
     from stream.health import HealthServer
 
-    # The app's own topics exist before Faust starts: with a non-default app id, Faust was
-    # seen to "ignore missing topic" on first assignment and never run the merge agent.
-    app_topics = [
-        candidates_topic_name(settings.topics, app_id),
-        window_updates_topic_name(app_id),
-    ]
-    create_missing_topics(bootstrap, [*app_topics, *map(dlq, app_topics)], settings.partitions)
     datadir = tempfile.mkdtemp(prefix="marsad-faust-")
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     stream_app = create_app(
         settings, rules, bootstrap=bootstrap, app_id=app_id, extractor=extractor, datadir=datadir
     )
+    # The app's own topics and its tables' changelogs exist before Faust starts: Faust was
+    # seen to "ignore missing topic" on first assignment and then never run the merge agent
+    # (internal topics) or fail every table write (changelogs). One admin round trip.
+    app_topics = [
+        candidates_topic_name(settings.topics, app_id),
+        window_updates_topic_name(app_id),
+    ]
     changelogs = changelog_topics(stream_app.app)
-    create_missing_topics(bootstrap, list(changelogs), settings.partitions, configs=changelogs)
+    create_missing_topics(
+        bootstrap,
+        [*app_topics, *map(dlq, app_topics), *changelogs],
+        settings.partitions,
+        configs=changelogs,
+    )
     worker = faust.Worker(
         stream_app.app,
         loop=loop,

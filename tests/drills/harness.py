@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from control.workers import ServiceProcess
+from control.workers import ServiceProcess, restarted_if_stalled
 from tests.drills.reports import Report, first_report, follow_up, story
 from tests.support.feed_server import FeedServer, Item
 from tests.support.kafka_helpers import free_ports, wait_until
@@ -524,14 +524,11 @@ class Pipeline:
 
     def _alive_or_revived(self, name: str) -> bool:
         """Running, or (supervised) just restarted after it stopped itself as stalled."""
-        from stream.cli import EXIT_STALLED
-
         svc = self.services[name]
         if svc.alive():
             return True
-        if name in self.supervised and svc.returncode() == EXIT_STALLED:
-            self.restarts[name] += 1  # what compose's restart policy or `marsad up` does
-            svc.start()
+        if name in self.supervised and restarted_if_stalled(svc):
+            self.restarts[name] += 1
             return True
         return False
 
