@@ -115,7 +115,7 @@ def through_stream(
     nonce = f"{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
     prefix = f"evalmerge-{nonce}."
     topics = Topics(prefix)
-    ensure_topics(bootstrap, settings.partitions, topics)
+    ensure_topics(bootstrap, settings.partitions, topics, replication=settings.replication_factor)
     app_id = f"{prefix}stream"
     run_dir = (logs or settings.home / "eval-merge") / nonce
     run_dir.mkdir(parents=True, exist_ok=True)

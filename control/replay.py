@@ -397,7 +397,9 @@ def replay_cmd(
         run_id=topics.prefix.rstrip("."),
     )
     try:
-        ensure_topics(bootstrap, settings.partitions, topics)
+        ensure_topics(
+            bootstrap, settings.partitions, topics, replication=settings.replication_factor
+        )
         run.position()
         click.echo(
             f"replay {app_id}: {len(lines)} article(s) -> {bootstrap}; namespace {topics.prefix};"

@@ -50,7 +50,13 @@ def _ensure_topics(bootstrap: str, settings: Settings) -> None:
     partition count (the stream processor needs ``partitions``)."""
     from marsad.topics import ensure_topics
 
-    ensure_topics(bootstrap, settings.partitions, settings.topics, timeout_s=15)
+    ensure_topics(
+        bootstrap,
+        settings.partitions,
+        settings.topics,
+        timeout_s=15,
+        replication=settings.replication_factor,
+    )
 
 
 async def _run(

@@ -98,11 +98,17 @@ class Topics:
 
 
 def ensure_topics(
-    bootstrap: str, partitions: int, topics: Topics, timeout_s: float = 30.0
+    bootstrap: str,
+    partitions: int,
+    topics: Topics,
+    timeout_s: float = 30.0,
+    replication: int = 1,
 ) -> list[str]:
-    """Create any missing topic of ``topics`` with ``partitions`` partitions; return those
-    created."""
-    return create_missing_topics(bootstrap, topics.with_dlqs(), partitions, timeout_s)
+    """Create any missing topic of ``topics`` with ``partitions`` partitions and at least
+    ``replication`` copies; return those created."""
+    return create_missing_topics(
+        bootstrap, topics.with_dlqs(), partitions, timeout_s, replication=replication
+    )
 
 
 def create_missing_topics(
@@ -111,29 +117,44 @@ def create_missing_topics(
     partitions: int,
     timeout_s: float = 30.0,
     configs: Mapping[str, Mapping[str, str]] | None = None,
+    replication: int = 1,
 ) -> list[str]:
     """Create whichever of ``names`` do not exist yet (with ``configs[name]`` as topic
     configuration, e.g. ``cleanup.policy``); return the ones created.
 
-    Replicated ``min(3, brokers)`` times: one copy on a single local broker, three on a
-    cluster (which runs ``min.insync.replicas=2``, so one broker may die without a loss).
+    Replicated ``max(replication, min(3, brokers))`` times: one copy on a single local
+    broker, three on a cluster (which runs ``min.insync.replicas=2``, so one broker may die
+    without a loss). ``replication`` (``MARSAD_REPLICATION_FACTOR``) is a floor, not a guess:
+    the broker count comes from the answering node's metadata, which just after a cluster
+    starts may not list every broker yet; a topic created then got two copies on a
+    three-broker cluster and stopped taking writes when one of its two brokers died. With
+    the floor, the controller refuses too few brokers and the call retries.
 
     Just after a cluster starts, the node that answers may name a controller it has no
     address for yet (metadata reaches each broker on its own schedule): such transient
     errors are retried until ``timeout_s``; anything else, or the deadline, is raised.
     """
     from kafka.errors import (
+        InvalidReplicationFactorError,
         KafkaConnectionError,
         NodeNotReadyError,
         NotControllerError,
         UnknownBrokerIdError,
     )
 
-    transient = (UnknownBrokerIdError, NodeNotReadyError, NotControllerError, KafkaConnectionError)
+    transient = (
+        UnknownBrokerIdError,
+        NodeNotReadyError,
+        NotControllerError,
+        KafkaConnectionError,
+        InvalidReplicationFactorError,  # fewer brokers registered yet than the floor asks
+    )
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            return _create_missing(bootstrap, names, partitions, timeout_s, configs or {})
+            return _create_missing(
+                bootstrap, names, partitions, timeout_s, configs or {}, replication
+            )
         except transient as exc:
             if time.monotonic() >= deadline:
                 raise
@@ -147,6 +168,7 @@ def _create_missing(
     partitions: int,
     timeout_s: float,
     configs: Mapping[str, Mapping[str, str]],
+    replication: int,
 ) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -160,7 +182,8 @@ def _create_missing(
         existing = set(admin.list_topics())
         missing = [t for t in names if t not in existing]
         if missing:
-            replicas = replication_for(len(admin.describe_cluster().get("brokers") or [1]))
+            seen = len(admin.describe_cluster().get("brokers") or [1])
+            replicas = max(replication, replication_for(seen))
             with contextlib.suppress(TopicAlreadyExistsError):  # raced with another creator
                 admin.create_topics(
                     [

@@ -121,6 +121,7 @@ def run_worker(
         [*app_topics, *map(dlq, app_topics), *changelogs],
         settings.partitions,
         configs=changelogs,
+        replication=settings.replication_factor,
     )
     worker = faust.Worker(
         stream_app.app,
@@ -230,7 +231,9 @@ def stream_cmd(
     from marsad.topics import ensure_topics
 
     servers = kafka_address(settings, bootstrap)
-    ensure_topics(servers, settings.partitions, settings.topics)
+    ensure_topics(
+        servers, settings.partitions, settings.topics, replication=settings.replication_factor
+    )
     port = settings.stream_metrics_port if metrics_port is None else metrics_port
     run_worker(
         settings,

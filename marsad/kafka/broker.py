@@ -453,7 +453,12 @@ def locate_kafka(
     from marsad.topics import ensure_topics
 
     broker.start(timeout=timeout)
-    ensure_topics(broker.bootstrap, settings.partitions, settings.topics)
+    ensure_topics(
+        broker.bootstrap,
+        settings.partitions,
+        settings.topics,
+        replication=settings.replication_factor,
+    )
     return broker.bootstrap, "local broker"
 
 

@@ -124,7 +124,12 @@ def start_cmd(
         if topics:
             from marsad.topics import ensure_topics
 
-            ensure_topics(broker.bootstrap, settings.partitions, settings.topics)
+            ensure_topics(
+                broker.bootstrap,
+                settings.partitions,
+                settings.topics,
+                replication=settings.replication_factor,
+            )
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -160,9 +165,15 @@ def _start_cluster(
     try:
         bootstrap = cluster.start(timeout=timeout)
         if topics:
-            from marsad.topics import ensure_topics
+            from marsad.topics import ensure_topics, replication_for
 
-            ensure_topics(bootstrap, settings.partitions, settings.topics)
+            # The cluster's own size, not what the first node to answer has heard of yet.
+            ensure_topics(
+                bootstrap,
+                settings.partitions,
+                settings.topics,
+                replication=max(settings.replication_factor, replication_for(cluster.size)),
+            )
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
@@ -245,7 +256,12 @@ def topics_cmd(bootstrap: str | None, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            created = ensure_topics(target, settings.partitions, settings.topics)
+            created = ensure_topics(
+                target,
+                settings.partitions,
+                settings.topics,
+                replication=settings.replication_factor,
+            )
             break
         except Exception as exc:  # broker still starting: retry until the deadline
             if time.monotonic() > deadline:

@@ -140,9 +140,11 @@ def read_all(bootstrap: str, topic: str, timeout: float = 60.0) -> list[Record]:
 def create_topics(bootstrap: str, names: Iterable[str], partitions: int = PARTITIONS) -> None:
     """Create ``names`` (those missing) with ``partitions`` partitions, replicated as the
     kernel replicates Marsad's own topics (three copies on a cluster)."""
+    from marsad.settings import Settings
     from marsad.topics import create_missing_topics
 
-    create_missing_topics(bootstrap, list(names), partitions)
+    floor = Settings().replication_factor  # a cluster drill asks for 3: no two-copy topics
+    create_missing_topics(bootstrap, list(names), partitions, replication=floor)
 
 
 def warm_coordinator(bootstrap: str, timeout: float = 60.0) -> None:
@@ -410,7 +412,10 @@ class Pipeline:
         self.logs = workdir / "logs"
         self.app_id = f"{self.prefix}marsad-stream"
         self.alerts_group = f"{self.prefix}marsad-alerts"
-        ensure_topics(bootstrap, PARTITIONS, Topics(self.prefix))
+        from marsad.settings import Settings
+
+        floor = Settings().replication_factor
+        ensure_topics(bootstrap, PARTITIONS, Topics(self.prefix), replication=floor)
         # Work-around (stream room): Faust creates these internal topics itself, but when its
         # first partition assignment runs before they exist it ignores them for good and the
         # merge agent never consumes (seen here: "Ignoring missing topic", 0 incidents).

@@ -42,7 +42,8 @@ def test_one_of_three_brokers_dies_and_nothing_is_lost(cluster: LocalCluster) ->
     from kafka.admin import KafkaAdminClient
 
     topics = Topics("cluster-")
-    ensure_topics(cluster.bootstrap, 2, topics)
+    # Three copies asked for: the first node to answer may not have heard of every broker yet.
+    ensure_topics(cluster.bootstrap, 2, topics, replication=3)
     admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap, client_id="test-cluster")
     try:
         replicas: set[int] = set()
