@@ -48,9 +48,11 @@ def _f1(p: float, r: float) -> float:
 def report_incidents(incidents: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Report id → the incident it ended in, from the last revision of each incident.
 
-    A report read as several incidents is counted in the one with the largest toll (the set's
-    reports each tell one current event; the others are side mentions). A report in no
-    incident is absent: the scorer treats it as an incident of its own.
+    A report read as several incidents is counted in the one holding its lead, the first of
+    its incidents (``article_positions``): the set's reports each tell one current event,
+    and a report leads with it; what comes after recalls others ("ويأتي الهجوم بعد يومين
+    من تفجير …"), often with a larger toll. Incidents without positions (written before
+    they were kept) count a report in the one with the largest toll.
     """
     latest: dict[str, Mapping[str, Any]] = {}
     for inc in incidents:
@@ -59,13 +61,19 @@ def report_incidents(incidents: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             latest[key].get("revision") or 0
         ):
             latest[key] = inc
-    best: dict[str, tuple[int, str]] = {}
+    best: dict[str, tuple[int, int, str]] = {}
     for key, inc in sorted(latest.items()):
         toll = int(inc.get("killed") or 0)
+        lead: dict[str, int] = {}
+        for ref in inc.get("article_positions") or []:
+            article, _, index = str(ref).rpartition("#")
+            lead[article] = min(lead.get(article, 1 << 30), int(index))
         for article in inc.get("article_ids") or []:
-            if article not in best or toll > best[article][0]:
-                best[str(article)] = (toll, key)
-    return {article: key for article, (_toll, key) in best.items()}
+            # lower position first, then the larger toll
+            rank = (-lead.get(str(article), 1 << 30), toll)
+            if article not in best or rank > best[str(article)][:2]:
+                best[str(article)] = (*rank, key)
+    return {article: key for article, (_pos, _toll, key) in best.items()}
 
 
 def score(gold_events: Mapping[str, str], predicted: Mapping[str, str]) -> MergeScores:

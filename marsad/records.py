@@ -240,6 +240,11 @@ class StoredIncident(Incident):
     #: evidence ("same place (Al-Mayadin)", "1 day(s) apart"…); empty for a new incident,
     #: and then left off the wire (an incident no report joined reads as it always did)
     merge_reasons: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
+    #: each report behind the incident as ``article id#position`` (the incident's index in
+    #: that article's extraction): an article that tells several incidents leads with its own
+    #: event and recalls others after it, so position 0 is what the report is about and a
+    #: higher one a side mention (``marsad eval-merge`` scores a report by its lead)
+    article_positions: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class Alert(_Record):

@@ -1,4 +1,4 @@
-"""Build ``desk/web/static/boundaries.geojson``: Syria's and Iraq's governorates, small.
+"""Build ``marsad/data/boundaries.geojson``: Syria's and Iraq's governorates, small.
 
 Why a committed file built by a script: the desk's map must draw with no tile server and no
 network, so the outlines ship with the project; the script says exactly where they came from
@@ -39,7 +39,7 @@ RENAMED = {"IQ-TS": "IQ-KI"}
 #: features that are not governorates
 DROPPED = {"SY-X01~"}
 DATA_MEMBER = "package/data/build.json"
-OUT = Path(__file__).resolve().parent.parent / "desk" / "web" / "static" / "boundaries.geojson"
+OUT = Path(__file__).resolve().parent.parent / "marsad" / "data" / "boundaries.geojson"
 
 Point = tuple[float, float]
 

@@ -21,8 +21,9 @@ when in doubt there are two incidents):
 * place (:func:`place_relation`): one place (same name, or points ``same_place_km`` apart),
   one inside the other (a city within ``city_km``, a district or desert within ``area_km``,
   a governorate-level place such as "ريف حماة الشرقي" by its governorate, never by the
-  distance to its centre), or governorate-level places on both sides of a governorate
-  line; two different points (an ambush 7 km away) never merge. A report without a place
+  distance to its centre), or a governorate-level place and one on the other side of its
+  governorate's line, within ``border_km`` of it (:mod:`marsad.geography`); two different
+  points (an ambush 7 km away) never merge. A report without a place
   needs ``min_similarity_without_place`` word overlap;
 * evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
   containment, 0.5 a border), same day 0.5, same known perpetrator 1 (``UNKNOWN`` adds
@@ -88,6 +89,9 @@ class MergeConfig(BaseModel):
     city_km: float = Field(default=12.0, gt=0)
     #: Two differently named points this near are one place (a village and its outskirts).
     same_place_km: float = Field(default=3.0, ge=0)
+    #: A place is a border event with a governorate-level place next door ("بادية حماة
+    #: الشرقية") only this near that governorate's outline (an area: this plus ``area_km``).
+    border_km: float = Field(default=30.0, ge=0)
     min_similarity_without_place: float = Field(default=0.35, ge=0, le=1)
     #: The evidence two reports need to be one event (see ``same_event``).
     min_evidence: float = Field(default=2.0, ge=0)
@@ -305,6 +309,9 @@ def place_relation(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[PlaceRel
         if wide.admin1 and wide.admin1 == narrow.admin1:
             return "contained", f"{narrow.name_en} in {wide.name_en}"
         if wide.admin1 and narrow.admin1 in _NEIGHBOURS.get(wide.admin1, ()):
+            reach = _reach(narrow, wide.admin1, cfg)
+            if reach is not None:
+                return "different", f"{narrow.name_en} {reach:.0f} km from {wide.name_en}"
             return "border", f"{wide.name_en} borders {narrow.name_en}'s governorate"
         return "different", "different governorates"
     if max(ra, rb) >= 1:
@@ -318,6 +325,20 @@ def place_relation(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[PlaceRel
     if km is not None and km <= cfg.same_place_km:
         return "same", f"{km:.1f} km apart"
     return "different", "two different places" + (f" {km:.0f} km apart" if km is not None else "")
+
+
+def _reach(place: Location, admin1: str, cfg: MergeConfig) -> float | None:
+    """How far ``place`` lies from governorate ``admin1`` when that is too far for one
+    border event, else ``None``. A governorate-level place, or one without coordinates or
+    outline, is taken as reaching the line: an outlet's "بادية حماة" may spill into Homs,
+    but not 50 km into it (the T3 station is no border event of east Hama's desert)."""
+    if place.lat is None or place.lon is None or place_rank(place) >= _GOVERNORATE_RANK:
+        return None
+    from marsad.geography import km_outside
+
+    km = km_outside(place.lat, place.lon, admin1)
+    allowed = cfg.border_km + (cfg.area_km if place_rank(place) >= _AREA_RANK else 0.0)
+    return km if km is not None and km > allowed else None
 
 
 # -- the pairwise decision ---------------------------------------------------------------------
@@ -468,6 +489,11 @@ def incident_id(cand: Candidate) -> str:
     return f"inc-{digest[:16]}"
 
 
+def position(cand: Candidate) -> str:
+    """``article id#index``: which of its article's incidents a report is."""
+    return f"{cand.article_id}#{cand.index}"
+
+
 def _unique(values: Iterable[str | None]) -> list[str]:
     out: list[str] = []
     for v in values:
@@ -537,6 +563,7 @@ def group_incident(
         **{**data, "location": data["location"]},
         id=incident_id(first),
         article_ids=_unique([*(c.article_id for c in rs), *extra_article_ids]),
+        article_positions=_unique(position(c) for c in rs),
         sources=_unique(c.source for c in rs),
         urls=_unique(c.url for c in rs),
         revision=1,
@@ -591,6 +618,8 @@ def merge_into(held: StoredIncident, cand: Candidate, now: datetime) -> MergeRes
     inc.article_ids = _unique([*held.article_ids, *inc.article_ids])
     inc.sources = _unique([*held.sources, *inc.sources])
     inc.urls = _unique([*held.urls, *inc.urls])
+    # the held incident stands in as one report at position 0: keep its own positions
+    inc.article_positions = _unique([*held.article_positions, position(cand)])
     return result
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -98,6 +98,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def outlines(_request: Request) -> Response:
+    """The governorate outlines the map is drawn over: the kernel's file (the merge step
+    reads it too), served beside the desk's own static files."""
+    from marsad.geography import BOUNDARIES
+
+    return FileResponse(BOUNDARIES, media_type="application/geo+json")
+
+
 async def healthz(_request: Request) -> Response:
     return PlainTextResponse("ok\n")
 
@@ -133,6 +141,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
+        Route("/static/boundaries.geojson", outlines),
         Mount("/static", StaticFiles(packages=[("desk.web", "static")]), name="static"),
     ]
     app = Starlette(

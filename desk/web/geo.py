@@ -5,9 +5,9 @@ library; an SVG the server writes is a page the browser only paints, and a test 
 its markers. The projection is Web Mercator (EPSG:3857), the one slippy-map tiles use, so an
 optional tile background (``MARSAD_WEB_TILE_URL``) lines up with the outlines exactly.
 
-The outlines are ``static/boundaries.geojson`` (Natural Earth admin-1, built by
-``scripts/build_boundaries.py``); an incident without coordinates of its own is drawn at its
-governorate's centre, and one with neither is counted as "not on the map".
+The outlines are the kernel's (:func:`marsad.geography.boundaries`: Natural Earth admin-1,
+built by ``scripts/build_boundaries.py``); an incident without coordinates of its own is drawn
+at its governorate's centre, and one with neither is counted as "not on the map".
 
 The markers' SVG is written here (:func:`marker_svg`), not by the template: a busy month draws
 thousands of them, and having Jinja escape each attribute of each marker was most of the map
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import html
 import itertools
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from importlib import resources
 from typing import Any, NamedTuple, Protocol
 
 from markupsafe import Markup
+
+from marsad.geography import boundaries
 
 
 class Placed(Protocol):
@@ -66,14 +66,6 @@ EVENT_CLASSES = {
     "Violence against civilians": "ev-civilians",
     "Strategic developments": "ev-strategic",
 }
-
-
-@lru_cache(maxsize=1)
-def boundaries() -> dict[str, Any]:
-    """The shipped GeoJSON FeatureCollection (read once)."""
-    text = resources.files("desk.web").joinpath("static/boundaries.geojson").read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
 
 
 @lru_cache(maxsize=1)

@@ -38,3 +38,12 @@ def test_each_report_counts_in_its_largest_incident_at_its_last_revision() -> No
         {"id": "i2", "revision": 1, "killed": 2, "article_ids": ["b"]},  # b's side mention
     ]
     assert report_incidents(incidents) == {"a": "i1", "b": "i1"}
+
+
+def test_a_report_counts_in_the_incident_of_its_lead_not_of_a_larger_side_mention() -> None:
+    # b leads with a 2-dead attack (i2) and then recalls a's 9-dead attack (i1)
+    incidents = [
+        {"id": "i1", "killed": 9, "article_ids": ["a", "b"], "article_positions": ["a#0", "b#1"]},
+        {"id": "i2", "killed": 2, "article_ids": ["b"], "article_positions": ["b#0"]},
+    ]
+    assert report_incidents(incidents) == {"a": "i1", "b": "i2"}

@@ -161,7 +161,7 @@ def test_tiles_cover_the_frame_at_their_zoom() -> None:
 
 
 def test_shipped_boundaries_are_small_named_and_say_where_they_come_from() -> None:
-    path = ROOT / "desk" / "web" / "static" / "boundaries.geojson"
+    path = ROOT / "marsad" / "data" / "boundaries.geojson"
     assert path.stat().st_size < 300_000
     data = json.loads(path.read_text("utf-8"))
     assert "Natural Earth" in data["properties"]["source"]

@@ -189,3 +189,16 @@ def test_place_names_normalised() -> None:
     decision = find_match([a], b, CFG)
     assert decision.incident_id == a.id
     assert "same place" in decision.reasons
+
+
+def test_an_incident_keeps_which_of_each_article_s_incidents_its_reports_are() -> None:
+    """``article_positions``: a report's lead (#0) is told apart from a side mention (#1)."""
+    from stream.merge import group_incident
+
+    lead, side = candidate("a1", killed=30), candidate("a2", "Orient", index=1, killed=30)
+    grouped = group_incident([side, lead], NOW).incident
+    assert grouped.article_positions == ["a1#0", "a2#1"]
+    held = new_incident(lead, NOW)
+    folded = merge_into(held, side, NOW).incident
+    assert folded.article_positions == ["a1#0", "a2#1"]
+    assert "article_positions" in folded.to_json()

@@ -22,6 +22,11 @@ CFG = MergeConfig()
 SUKHNAH = Location(name_ar="السخنة", name_en="Al-Sukhnah", admin1="SY-HI", lat=34.884, lon=38.872)
 EAST_HOMS = Location(name_ar="ريف حمص الشرقي", name_en="Homs Governorate", admin1="SY-HI")
 DEIR_BADIA = Location(name_ar="بادية دير الزور", name_en="Deir ez-Zor Governorate", admin1="SY-DY")
+EAST_HAMA = Location(name_ar="ريف حماة الشرقي", name_en="Hama Governorate", admin1="SY-HM")
+T3 = Location(
+    name_ar="المحطة الثالثة", name_en="T3 Pumping Station", admin1="SY-HI", lat=34.65, lon=38.5
+)
+TALBISEH = Location(name_ar="تلبيسة", name_en="Talbiseh", admin1="SY-HI", lat=34.84, lon=36.73)
 DAY = date(2023, 3, 6)
 ATTACK = "هجوم لخلايا تنظيم داعش على مواقع قوات النظام في بادية السخنة شرقي حمص"
 
@@ -160,3 +165,15 @@ def test_a_border_event_told_in_two_governorates_meets_and_merges() -> None:
     assert partition_key(homs.incident) == partition_key(deir.incident) == "SY"
     assert same_event(homs, deir, CFG) is not None
     assert len(run([homs, deir])) == 1 and len(run([deir, homs])) == 1
+
+
+def test_a_place_deep_in_the_next_governorate_is_no_border_event() -> None:
+    """ISIS attacks in east Hama's desert and at the T3 station (50 km inside Homs) on one
+    day are two events, however alike the reports; a place just over the line may be one."""
+    evidence = "هجوم لخلايا داعش على نقطة لقوات النظام"
+    hama = report("h", 0, location=EAST_HAMA, killed=None, evidence=evidence)
+    deep = report("t", 30, location=T3, killed=14, evidence=evidence)
+    near = report("n", 30, location=TALBISEH, killed=14, evidence=evidence)
+    assert same_event(hama, deep, CFG) is None
+    assert same_event(hama, near, CFG) is not None
+    assert same_event(hama, deep, CFG.model_copy(update={"border_km": 60})) is not None

