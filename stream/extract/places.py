@@ -193,13 +193,15 @@ def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:
     if not usable:
         return None
     # "حي الخالدية بمدينة حلب": a place whose own container, named right after it, lies in
-    # another governorate is a namesake elsewhere (Homs has a Khalidiya too)
+    # another governorate is a namesake elsewhere (Homs has a Khalidiya too); a city named
+    # as a bearing ("السيدة زينب جنوب دمشق") is no container
     consistent = [
         m
         for m in usable
         if not any(
             m.end <= n.start <= m.end + 4
             and n.place.kind == "city"
+            and not n.reference
             and n.rank > m.rank
             and n.place.admin1 != m.place.admin1
             for n in usable

@@ -118,3 +118,18 @@ def test_the_real_gazetteer_loads_with_governorates() -> None:
 
     g = gazetteer()
     assert {"SY-DY", "SY-HI", "IQ-AN"} <= set(g.governorates)
+
+
+def test_a_town_told_by_its_bearing_from_a_city_elsewhere_is_no_namesake() -> None:
+    """ "السيدة زينب جنوب دمشق": Damascus (SY-DI) is a bearing, not the container of a
+    namesake, so the town (SY-RD) is the place."""
+    from stream.extract.places import gazetteer
+
+    found = find_places(words_of("انفجار في بلدة السيدة زينب جنوب دمشق"), gazetteer())
+    best = most_specific(found)
+    assert best is not None and (best.place.name_en, best.place.admin1) == (
+        "Sayyida Zaynab",
+        "SY-RD",
+    )
+    contained = most_specific(find_places(words_of("في حي الخالدية بمدينة حلب"), gazetteer()))
+    assert contained is not None and contained.place.admin1 == "SY-HL"
