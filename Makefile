@@ -56,6 +56,7 @@ eval-gate: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy marsad ingest stream alerts desk control tests scripts bench
 	$(BIN)/lint-imports
 

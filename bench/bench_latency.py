@@ -47,16 +47,11 @@ def towns(count: int, min_apart_deg: float = 0.5) -> list[tuple[str, str]]:
     merge rules (config/rules.yaml: nearby places on the same day are one incident) keep
     each report a new incident, hence a new Slack post."""
     data = yaml.safe_load((ROOT / "marsad/data/places.yaml").read_text("utf-8"))
-    candidates: list[dict[str, Any]] = [
-        p for p in data["places"] if p["kind"] in ("town", "city")
-    ]
+    candidates: list[dict[str, Any]] = [p for p in data["places"] if p["kind"] in ("town", "city")]
     random.Random(7).shuffle(candidates)
     picked: list[dict[str, Any]] = []
     for p in candidates:
-        if all(
-            abs(p["lat"] - q["lat"]) + abs(p["lon"] - q["lon"]) > min_apart_deg
-            for q in picked
-        ):
+        if all(abs(p["lat"] - q["lat"]) + abs(p["lon"] - q["lon"]) > min_apart_deg for q in picked):
             picked.append(p)
     return [(str(p["aliases_ar"][0]), str(p["name_en"])) for p in picked[:count]]
 
@@ -116,9 +111,7 @@ def main() -> int:
             if not wait_for(lambda b=before: len(slack.posts()) > b, 120 if i == 0 else 30):
                 print(f"item {i} ({place_en}): no alert within the deadline", file=sys.stderr)
                 return 1
-            arrived = next(
-                c.at for c in slack.calls_of("chat.postMessage", ok_only=True)[before:]
-            )
+            arrived = next(c.at for c in slack.calls_of("chat.postMessage", ok_only=True)[before:])
             if i > 0:  # item 0 warms up the pipeline (group joins, lexicon load)
                 latencies.append(arrived - added)
             time.sleep(rng.uniform(0.0, 1.0))  # random phase against the 1 s poll cycle
@@ -134,8 +127,16 @@ def main() -> int:
     p95 = latencies[max(0, round(0.95 * len(latencies)) - 1)]
     print(f"feed item -> Slack post, {len(latencies)} samples, 1 s poll interval:")
     print(f"  p50 {p50:.2f} s   p95 {p95:.2f} s   max {latencies[-1]:.2f} s")
-    print(json.dumps({"samples": len(latencies), "p50_s": round(p50, 3),
-                      "p95_s": round(p95, 3), "max_s": round(latencies[-1], 3)}))
+    print(
+        json.dumps(
+            {
+                "samples": len(latencies),
+                "p50_s": round(p50, 3),
+                "p95_s": round(p95, 3),
+                "max_s": round(latencies[-1], 3),
+            }
+        )
+    )
     return 0
 
 

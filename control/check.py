@@ -277,9 +277,7 @@ def check_cmd(
         for k, v in (("feeds", feeds_file), ("rules", rules_file), ("routing", routing_file))
         if v is not None
     }
-    results = run_checks(
-        files, feeds=not no_feeds, slack=not no_slack, feed_timeout_s=feed_timeout
-    )
+    results = run_checks(files, feeds=not no_feeds, slack=not no_slack, feed_timeout_s=feed_timeout)
     for r in results:
         click.echo(r.line())
     failed = [r for r in results if not r.ok]

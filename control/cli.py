@@ -104,9 +104,7 @@ def _missing(name: str) -> click.Command:
 
 @click.group(cls=LazyGroup)
 @click.option("--log-level", default=None, help="[default: $MARSAD_LOG_LEVEL or INFO]")
-@click.option(
-    "--log-json/--no-log-json", default=None, help="[default: $MARSAD_LOG_JSON or off]"
-)
+@click.option("--log-json/--no-log-json", default=None, help="[default: $MARSAD_LOG_JSON or off]")
 def main(log_level: str | None, log_json: bool | None) -> None:
     """Marsad (مرصد): Arabic conflict-incident monitor."""
     settings = get_settings()  # the environment is read there, and only there

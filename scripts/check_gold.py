@@ -46,8 +46,16 @@ def check_line(obj: dict[str, Any]) -> list[str]:
     live: list[int] = []
     for i, inc in enumerate(gold["incidents"]):
         where = f"incident {i}"
-        for key in ("killed", "injured", "admin1", "perpetrator", "targets", "event_type",
-                    "sub_event_type", "occurred_on"):
+        for key in (
+            "killed",
+            "injured",
+            "admin1",
+            "perpetrator",
+            "targets",
+            "event_type",
+            "sub_event_type",
+            "occurred_on",
+        ):
             if key not in inc:
                 errs.append(f"{where} missing {key}")
         for key in ("killed", "injured"):

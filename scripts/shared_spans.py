@@ -19,6 +19,7 @@ def words(t: str) -> list[str]:
     t = re.sub(r"[إأآٱ]", "ا", t).replace("ى", "ي").replace("ة", "ه")
     return re.findall(r"\w+", t)
 
+
 def main(article: str, source: str, n: int) -> int:
     a = words(Path(article).read_text(encoding="utf-8"))
     b = words(Path(source).read_text(encoding="utf-8"))

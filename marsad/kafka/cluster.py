@@ -140,4 +140,3 @@ class LocalCluster:
 
     def wait_stopped(self, timeout: float = 30.0) -> bool:
         return wait_for(lambda: not self.running(), timeout)
-

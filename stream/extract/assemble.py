@@ -68,7 +68,6 @@ class Assembled:
         return bool(self.tolls or self.extra)
 
 
-
 def _attackers(doc: Document, actor_ids: list[int]) -> set[str]:
     return {doc.actors[i].code for i in actor_ids if doc.actors[i].role == "attacker"}
 
@@ -120,9 +119,7 @@ def _restates(doc: Document, inc: Assembled, cas: Casualty) -> bool:
     return False
 
 
-def _add_tolls(
-    doc: Document, inc: Assembled, casualties: list[Casualty], *, rising: bool
-) -> None:
+def _add_tolls(doc: Document, inc: Assembled, casualties: list[Casualty], *, rising: bool) -> None:
     _replace_rounded(inc, casualties)
     for cas in casualties:
         key = (cas.role, cas.actor or "")
@@ -230,8 +227,10 @@ def assemble(doc: Document, candidates: list[Candidate]) -> list[Assembled]:
     incidents: list[Assembled] = []
     for c in candidates:
         open_ones = [i for i in incidents if not i.aside and not i.background]
-        if c.casualties and all(x.alternative or x.earlier for x in c.casualties) and not (
-            c.aside or c.background or c.new_event
+        if (
+            c.casualties
+            and all(x.alternative or x.earlier for x in c.casualties)
+            and not (c.aside or c.background or c.new_event)
         ):
             # "في المقابل، نقلت رويترز … وقتلوا 9 جنود": another source on the dead of the
             # incident just told, not a further incident

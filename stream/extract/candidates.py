@@ -335,8 +335,21 @@ def read_sentence(
                     # "وبيّن أن إحدى القذيفتين ارتطمت بسطح بيت، دون وقوع خسائر": no event
                     # word of its own, but it says the event told before killed nobody
                     candidates.append(
-                        _candidate(doc, lex, s_index, group, spans, [], [], actors, when,
-                                   events, background, generic, True)
+                        _candidate(
+                            doc,
+                            lex,
+                            s_index,
+                            group,
+                            spans,
+                            [],
+                            [],
+                            actors,
+                            when,
+                            events,
+                            background,
+                            generic,
+                            True,
+                        )
                     )
                 continue
             if not cas and not any(v for k, v in events.items() if k != "killing"):

@@ -282,8 +282,10 @@ def _role(
         if lex.mixed_casualties.match_at(doc.words, k) is not None:
             # "12 بين قتيل وجريح", "12 عنصراً من قسد بين قتيل وجريح": neither toll is known
             return None
-    if q.kind == "dual" and doc.words[q.start].startswith("ال") and not any(
-        r.end == q.start for r in doc.around(doc.roles, q.start)
+    if (
+        q.kind == "dual"
+        and doc.words[q.start].startswith("ال")
+        and not any(r.end == q.start for r in doc.around(doc.roles, q.start))
     ):
         return None  # "الجريحين", "الطفلين القتيلين": the two already told of, not two more
     attached = _attached_role(doc, q, lex)

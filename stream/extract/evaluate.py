@@ -133,11 +133,7 @@ def _admin1_ok(gold_inc: dict[str, Any], pred: Incident) -> bool:
 def _max_matching(gold: list[dict[str, Any]], pred: list[Incident]) -> int:
     """Size of a maximum one-to-one matching (toll equal and governorate acceptable)."""
     edges = [
-        [
-            j
-            for j, p in enumerate(pred)
-            if scored_killed(p) == g.get("killed") and _admin1_ok(g, p)
-        ]
+        [j for j, p in enumerate(pred) if scored_killed(p) == g.get("killed") and _admin1_ok(g, p)]
         for g in gold
     ]
     owner: dict[int, int] = {}
@@ -192,8 +188,11 @@ def _kinds(
             kinds.append("undercount")
     if gold_max_ == pred_max and matched < max(n_gold, n_pred):
         kinds.append("incidents split/merged/missed" if n_gold != n_pred else "incident mismatch")
-    for key, label in (("admin1", "governorate"), ("perpetrator", "perpetrator"),
-                       ("event_type", "event type")):
+    for key, label in (
+        ("admin1", "governorate"),
+        ("perpetrator", "perpetrator"),
+        ("event_type", "event type"),
+    ):
         if largest.get(key) is False:
             kinds.append(f"wrong {label}")
     return kinds
@@ -212,9 +211,7 @@ def score_article(
     gold_incidents = list(gold.get("incidents", []))
     gold_tolls = {g.get("killed") for g in gold_incidents if g.get("killed") is not None}
     tallies = {int(t) for t in gold.get("tallies", []) if t is not None}
-    leaks = [
-        k for i in current if (k := scored_killed(i)) in tallies and k not in gold_tolls
-    ]
+    leaks = [k for i in current if (k := scored_killed(i)) in tallies and k not in gold_tolls]
     largest: dict[str, bool | None] = {"admin1": None, "perpetrator": None, "event_type": None}
     g = _largest_gold(gold)
     if g is not None:
@@ -239,7 +236,12 @@ def score_article(
         category=category,
         pred_main_max=main_max,
         kinds=_kinds(
-            g_max, pred_max, leak_values, matched, len(gold_incidents), len(ex.incidents),
+            g_max,
+            pred_max,
+            leak_values,
+            matched,
+            len(gold_incidents),
+            len(ex.incidents),
             largest,
         ),
     )

@@ -144,9 +144,7 @@ def extract_article(article: Article) -> Extraction:
         incidents = [_incident(tdoc, inc, prior, len(titled), 0) for inc in titled]
     else:
         n = len(judged.incidents)
-        incidents = [
-            _incident(doc, inc, prior, n, len(tally_figures)) for inc in judged.incidents
-        ]
+        incidents = [_incident(doc, inc, prior, n, len(tally_figures)) for inc in judged.incidents]
     return Extraction(
         id=article.id,
         incidents=incidents,

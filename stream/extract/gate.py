@@ -81,8 +81,13 @@ def check(name: str, pinned: GoldSet, digest: str | None, figures: Figures | Non
         return [Breach(name, f"gold file {pinned.gold} is missing")]
     out: list[Breach] = []
     if digest != pinned.sha256:
-        out.append(Breach(name, f"gold file {pinned.gold} changed (sha256 {digest[:12]}…, "
-                                f"pinned {pinned.sha256[:12]}…): the set is frozen"))
+        out.append(
+            Breach(
+                name,
+                f"gold file {pinned.gold} changed (sha256 {digest[:12]}…, "
+                f"pinned {pinned.sha256[:12]}…): the set is frozen",
+            )
+        )
     if figures.articles != pinned.articles:
         out.append(Breach(name, f"{figures.articles} articles, pinned {pinned.articles}"))
     for key, floor in pinned.floors.items():

@@ -29,9 +29,7 @@ def test_the_model_file_names_only_known_signals_and_a_threshold() -> None:
 
 def test_confidence_is_the_model_applied_to_the_signals_that_fired() -> None:
     inc = _one("قتل 12 عنصراً من قوات النظام بهجوم لتنظيم داعش على حاجز في بلدة السخنة اليوم.")
-    assert {"specific_place", "known_perpetrator", "dated"} <= set(
-        inc.confidence_signals
-    )
+    assert {"specific_place", "known_perpetrator", "dated"} <= set(inc.confidence_signals)
     found = {s: int(s in inc.confidence_signals) for s in SIGNALS}
     assert abs(inc.confidence - score(found)) < 1e-3
 

@@ -29,19 +29,35 @@ SEEDS_CANDIDATES = (Path("/work/shared/seeds"), REPO.parent / "shared" / "seeds"
 
 ACTORS = set(ACTOR_CODES)  # the contract's codes, from the records that carry them
 EVENT_TYPES = {
-    "Battles": {"Armed clash", "Government regains territory",
-                "Non-state actor overtakes territory"},
-    "Explosions/Remote violence": {"Air/drone strike", "Suicide bomb",
-                                   "Shelling/artillery/missile attack",
-                                   "Remote explosive/landmine/IED", "Grenade"},
+    "Battles": {
+        "Armed clash",
+        "Government regains territory",
+        "Non-state actor overtakes territory",
+    },
+    "Explosions/Remote violence": {
+        "Air/drone strike",
+        "Suicide bomb",
+        "Shelling/artillery/missile attack",
+        "Remote explosive/landmine/IED",
+        "Grenade",
+    },
     "Violence against civilians": {"Attack", "Abduction/forced disappearance"},
     "Strategic developments": set(),
 }
 QUALIFIERS = {"vague", "approx", "more_than", "at_least"}
 ARTICLE_KEYS = {"id", "title", "text", "published_at", "source", "gold"}
 GOLD_KEYS = {"incidents", "tallies", "max_incident_killed", "notes"}
-INCIDENT_KEYS = {"killed", "injured", "admin1", "perpetrator", "targets", "event_type",
-                 "sub_event_type", "occurred_on", "place"}
+INCIDENT_KEYS = {
+    "killed",
+    "injured",
+    "admin1",
+    "perpetrator",
+    "targets",
+    "event_type",
+    "sub_event_type",
+    "occurred_on",
+    "place",
+}
 SPAN_WORDS = 12
 
 
@@ -90,8 +106,9 @@ def test_article_shape(article: dict[str, Any]) -> None:
     assert all(isinstance(n, int) and n >= 0 for n in gold["tallies"])
 
 
-@pytest.mark.parametrize(("article_id", "incident"), _incidents(),
-                         ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("article_id", "incident"), _incidents(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_incident_vocabularies(article_id: str, incident: dict[str, Any]) -> None:
     assert set(incident) >= INCIDENT_KEYS, article_id
     assert incident["sub_event_type"] in EVENT_TYPES[incident["event_type"]], article_id
@@ -138,8 +155,11 @@ def test_every_gold_admin1_is_a_gazetteer_code(
 @pytest.mark.parametrize("article", ARTICLES, ids=lambda a: a["id"])
 def test_max_incident_killed_matches_live_incidents(article: dict[str, Any]) -> None:
     gold = article["gold"]
-    live = [i["killed"] for i in gold["incidents"]
-            if not i.get("background") and i["killed"] is not None]
+    live = [
+        i["killed"]
+        for i in gold["incidents"]
+        if not i.get("background") and i["killed"] is not None
+    ]
     assert gold["max_incident_killed"] == (max(live) if live else None)
 
 
@@ -159,8 +179,11 @@ def test_set_covers_the_hard_cases() -> None:
     assert any(inc["killed"] is None for inc in incidents)
     assert any(inc["killed"] == 0 for inc in incidents)
     # vague round counts ("عشرات") are null in gold, per GOLD-CONVENTIONS.md
-    assert any(inc["killed"] is None and "vague" in a["gold"]["notes"]
-               for a in first for inc in a["gold"]["incidents"])
+    assert any(
+        inc["killed"] is None and "vague" in a["gold"]["notes"]
+        for a in first
+        for inc in a["gold"]["incidents"]
+    )
     assert any(inc["admin1"][0].startswith("IQ-") for inc in incidents)
     assert any(not a["gold"]["incidents"] and a["gold"]["tallies"] for a in first)
     assert any(not a["gold"]["incidents"] and not a["gold"]["tallies"] for a in first)
@@ -170,7 +193,7 @@ def test_set_covers_the_hard_cases() -> None:
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
     words = re.findall(r"\w+", text)
-    return {tuple(words[i:i + SPAN_WORDS]) for i in range(len(words) - SPAN_WORDS + 1)}
+    return {tuple(words[i : i + SPAN_WORDS]) for i in range(len(words) - SPAN_WORDS + 1)}
 
 
 def test_no_article_shares_a_12_word_span_with_the_seeds() -> None:
@@ -186,6 +209,7 @@ def test_no_article_shares_a_12_word_span_with_the_seeds() -> None:
             seed = json.loads(line)
             seed_spans |= _shingles(seed.get("title", "") + " " + seed["text"])
     assert seed_spans, "seed directory holds no text"
-    copied = {a["id"]: sorted(_shingles(a["title"] + " " + a["text"]) & seed_spans)[:1]
-              for a in ARTICLES}
+    copied = {
+        a["id"]: sorted(_shingles(a["title"] + " " + a["text"]) & seed_spans)[:1] for a in ARTICLES
+    }
     assert {k: v for k, v in copied.items() if v} == {}

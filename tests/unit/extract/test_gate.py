@@ -85,8 +85,12 @@ def gold_file(tmp_path: Path) -> Path:
         "id": "a",
         "text": "قتل 12 عنصراً من قوات النظام بهجوم لتنظيم داعش في بادية دير الزور.",
         "published_at": "2021-03-02T10:00:00+03:00",
-        "gold": {"incidents": [{"killed": 12, "admin1": ["SY-DY"]}], "tallies": [],
-                 "max_incident_killed": 12, "notes": ""},
+        "gold": {
+            "incidents": [{"killed": 12, "admin1": ["SY-DY"]}],
+            "tallies": [],
+            "max_incident_killed": 12,
+            "notes": "",
+        },
     }
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
@@ -95,8 +99,9 @@ def gold_file(tmp_path: Path) -> Path:
 def test_the_command_fails_on_a_raised_floor_and_passes_after_pin(
     tmp_path: Path, gold_file: Path
 ) -> None:
-    line = GoldSet(gold="gold.jsonl", sha256=sha256_of(gold_file), articles=1,
-                   floors={"max_toll_exact": 1.01})
+    line = GoldSet(
+        gold="gold.jsonl", sha256=sha256_of(gold_file), articles=1, floors={"max_toll_exact": 1.01}
+    )
     baseline = _one_set_baseline(tmp_path, gold_file, line)
     runner = CliRunner()
     failed = runner.invoke(eval_cmd, ["--gate", str(baseline), "--quiet"])

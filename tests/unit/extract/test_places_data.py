@@ -21,25 +21,85 @@ PLACES_PATH = Path(__file__).resolve().parents[3] / "marsad" / "data" / "places.
 REQUIRED_KEYS = {"name_en", "aliases_ar", "kind", "admin1", "country", "lat", "lon"}
 
 KINDS = {
-    "governorate", "district", "subdistrict", "city", "town", "village", "oil_field",
-    "gas_field", "base", "airport", "dam", "crossing", "desert", "mountain", "station",
-    "region", "river", "neighbourhood",
+    "governorate",
+    "district",
+    "subdistrict",
+    "city",
+    "town",
+    "village",
+    "oil_field",
+    "gas_field",
+    "base",
+    "airport",
+    "dam",
+    "crossing",
+    "desert",
+    "mountain",
+    "station",
+    "region",
+    "river",
+    "neighbourhood",
 }
 
 SYRIAN_GOVERNORATES = {
-    "SY-DI", "SY-RD", "SY-DR", "SY-SU", "SY-QU", "SY-HI", "SY-HM",
-    "SY-HL", "SY-ID", "SY-LA", "SY-TA", "SY-RA", "SY-DY", "SY-HA",
+    "SY-DI",
+    "SY-RD",
+    "SY-DR",
+    "SY-SU",
+    "SY-QU",
+    "SY-HI",
+    "SY-HM",
+    "SY-HL",
+    "SY-ID",
+    "SY-LA",
+    "SY-TA",
+    "SY-RA",
+    "SY-DY",
+    "SY-HA",
 }
 IRAQI_GOVERNORATES = {
-    "IQ-BG", "IQ-NI", "IQ-AN", "IQ-SD", "IQ-DI", "IQ-KI", "IQ-BA", "IQ-NA", "IQ-KA",
-    "IQ-BB", "IQ-WA", "IQ-QA", "IQ-MU", "IQ-DQ", "IQ-MA", "IQ-AR", "IQ-SU", "IQ-DA",
+    "IQ-BG",
+    "IQ-NI",
+    "IQ-AN",
+    "IQ-SD",
+    "IQ-DI",
+    "IQ-KI",
+    "IQ-BA",
+    "IQ-NA",
+    "IQ-KA",
+    "IQ-BB",
+    "IQ-WA",
+    "IQ-QA",
+    "IQ-MU",
+    "IQ-DQ",
+    "IQ-MA",
+    "IQ-AR",
+    "IQ-SU",
+    "IQ-DA",
 }
 LEBANESE_GOVERNORATES = {"LB-AK", "LB-AS", "LB-BA", "LB-BH", "LB-BI", "LB-JA", "LB-JL", "LB-NA"}
 TURKISH_PROVINCES = {"TR-01", "TR-27", "TR-31", "TR-47", "TR-63", "TR-73", "TR-79"}
-JORDANIAN_GOVERNORATES = {"JO-AJ", "JO-AM", "JO-AQ", "JO-AT", "JO-AZ", "JO-BA", "JO-IR",
-                          "JO-JA", "JO-KA", "JO-MA", "JO-MD", "JO-MN"}
-KNOWN_ADMIN1 = (SYRIAN_GOVERNORATES | IRAQI_GOVERNORATES | LEBANESE_GOVERNORATES
-                | TURKISH_PROVINCES | JORDANIAN_GOVERNORATES)
+JORDANIAN_GOVERNORATES = {
+    "JO-AJ",
+    "JO-AM",
+    "JO-AQ",
+    "JO-AT",
+    "JO-AZ",
+    "JO-BA",
+    "JO-IR",
+    "JO-JA",
+    "JO-KA",
+    "JO-MA",
+    "JO-MD",
+    "JO-MN",
+}
+KNOWN_ADMIN1 = (
+    SYRIAN_GOVERNORATES
+    | IRAQI_GOVERNORATES
+    | LEBANESE_GOVERNORATES
+    | TURKISH_PROVINCES
+    | JORDANIAN_GOVERNORATES
+)
 ADMIN1_PATTERN = re.compile(r"^(SY|IQ|LB|TR|JO)-[A-Z0-9]{1,3}$")
 
 # (lat_min, lat_max, lon_min, lon_max), generous by a few hundredths of a degree.
@@ -53,8 +113,22 @@ COUNTRY_BOXES = {
 
 ARABIC_LETTER = re.compile(r"[\u0621-\u064a]")
 # Words that appear in ordinary prose far more often than as a place's name.
-COMMON_WORDS = {"الحقل", "المدينة", "البلدة", "القرية", "المنطقة", "الريف", "البادية",
-                "المطار", "القاعدة", "المعبر", "الجزيرة", "الفرات", "صور", "المصنع"}
+COMMON_WORDS = {
+    "الحقل",
+    "المدينة",
+    "البلدة",
+    "القرية",
+    "المنطقة",
+    "الريف",
+    "البادية",
+    "المطار",
+    "القاعدة",
+    "المعبر",
+    "الجزيرة",
+    "الفرات",
+    "صور",
+    "المصنع",
+}
 
 
 @pytest.fixture(scope="module")

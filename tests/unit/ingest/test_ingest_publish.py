@@ -82,6 +82,7 @@ def test_success_resets_the_failure_count() -> None:
     flaky = FakeProducer(fail=True)
     pub = KafkaPublisher("unused:9092", producer=flaky)
     built: list[FakeProducer] = []
+
     def fresh() -> FakeProducer:
         built.append(FakeProducer(fail=False))
         return built[-1]
