@@ -88,6 +88,20 @@ ActorCode = Literal[
 ]
 ACTOR_CODES: tuple[ActorCode, ...] = get_args(ActorCode)
 
+#: A gold line's ``gold`` keys and the fields every gold incident gives
+#: (``GOLD-CONVENTIONS.md``): what gold checkers and writers hold a gold line to.
+GOLD_FIELDS: tuple[str, ...] = ("incidents", "tallies", "max_incident_killed", "notes")
+GOLD_INCIDENT_FIELDS: tuple[str, ...] = (
+    "killed",
+    "injured",
+    "admin1",
+    "perpetrator",
+    "targets",
+    "event_type",
+    "sub_event_type",
+    "occurred_on",
+)
+
 #: How exactly a toll was told: "exact" (a plain number), "approx" (نحو، حوالي), "more_than"
 #: (أكثر من), "at_least" (على الأقل), "vague" (عشرات = 10: ACLED's conservative coding).
 Qualifier = Literal["exact", "approx", "more_than", "at_least", "vague"]

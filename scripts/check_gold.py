@@ -15,7 +15,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES  # noqa: E402  (the contract's codes)
+from marsad.records import (  # noqa: E402  (the contract's codes and gold shape)
+    ACTOR_CODES,
+    GOLD_FIELDS,
+    GOLD_INCIDENT_FIELDS,
+    SUB_EVENT_TYPES,
+)
 
 ACTORS = set(ACTOR_CODES)
 EVENTS = {event: set(subs) for event, subs in SUB_EVENT_TYPES.items()}
@@ -38,7 +43,7 @@ def check_line(obj: dict[str, Any]) -> list[str]:
     if obj.get("category") is not None and obj["category"] not in CATEGORIES:
         errs.append(f"category {obj['category']!r}")
     gold = obj["gold"]
-    for key in ("incidents", "tallies", "max_incident_killed", "notes"):
+    for key in GOLD_FIELDS:
         if key not in gold:
             errs.append(f"gold missing {key}")
     if errs:
@@ -46,16 +51,7 @@ def check_line(obj: dict[str, Any]) -> list[str]:
     live: list[int] = []
     for i, inc in enumerate(gold["incidents"]):
         where = f"incident {i}"
-        for key in (
-            "killed",
-            "injured",
-            "admin1",
-            "perpetrator",
-            "targets",
-            "event_type",
-            "sub_event_type",
-            "occurred_on",
-        ):
+        for key in GOLD_INCIDENT_FIELDS:
             if key not in inc:
                 errs.append(f"{where} missing {key}")
         for key in ("killed", "injured"):

@@ -16,22 +16,12 @@ from alerts.interactive.actions import ACTIONS_FILE, ActionStore, Correction
 from alerts.interactive.cli import feedback_group
 from alerts.interactive.export import PARTIAL_NOTE, gold_lines, merge_lines
 from alerts.interactive.gate import DeskGate
-from marsad.records import Alert
+from marsad.records import GOLD_INCIDENT_FIELDS, Alert
 from marsad.settings import get_settings
 from tests.support import alert_samples as samples
 
 T0 = datetime(2024, 3, 15, 6, 0, tzinfo=UTC)
-GOLD_INCIDENT_KEYS = {
-    "killed",
-    "injured",
-    "admin1",
-    "perpetrator",
-    "targets",
-    "event_type",
-    "sub_event_type",
-    "occurred_on",
-    "background",
-}
+GOLD_INCIDENT_KEYS = {*GOLD_INCIDENT_FIELDS, "background"}
 
 
 def _alert(alert_id: str = "alert-0001", **incident: Any) -> Alert:

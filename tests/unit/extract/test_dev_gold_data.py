@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from marsad.records import ACTOR_CODES
+from marsad.records import ACTOR_CODES, GOLD_FIELDS, GOLD_INCIDENT_FIELDS
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -46,18 +46,8 @@ EVENT_TYPES = {
 }
 QUALIFIERS = {"vague", "approx", "more_than", "at_least"}
 ARTICLE_KEYS = {"id", "title", "text", "published_at", "source", "gold"}
-GOLD_KEYS = {"incidents", "tallies", "max_incident_killed", "notes"}
-INCIDENT_KEYS = {
-    "killed",
-    "injured",
-    "admin1",
-    "perpetrator",
-    "targets",
-    "event_type",
-    "sub_event_type",
-    "occurred_on",
-    "place",
-}
+GOLD_KEYS = set(GOLD_FIELDS)
+INCIDENT_KEYS = {*GOLD_INCIDENT_FIELDS, "place"}
 SPAN_WORDS = 12
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from marsad.records import ACTOR_CODES, SUB_EVENT_TYPES
+from marsad.records import ACTOR_CODES, GOLD_FIELDS, GOLD_INCIDENT_FIELDS, SUB_EVENT_TYPES
 
 REPO = Path(__file__).resolve().parents[3]
 HOLDOUT = REPO / "tests" / "fixtures" / "holdout_gold.jsonl"
@@ -41,18 +41,8 @@ SYRIA = {
 }
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 ARTICLE_KEYS = {"id", "title", "text", "published_at", "source", "gold"}
-GOLD_KEYS = {"incidents", "tallies", "max_incident_killed", "notes"}
-INCIDENT_KEYS = {
-    "killed",
-    "injured",
-    "admin1",
-    "perpetrator",
-    "targets",
-    "event_type",
-    "sub_event_type",
-    "occurred_on",
-    "place",
-}
+GOLD_KEYS = set(GOLD_FIELDS)
+INCIDENT_KEYS = {*GOLD_INCIDENT_FIELDS, "place"}
 OPTIONAL_INCIDENT_KEYS = {"killed_by_actor", "background"}
 SPAN = 12  # words: a shared run this long means a sentence was copied, not merely a phrase
 
