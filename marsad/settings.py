@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     stream_metrics_port: int = 0
     #: Port of the notifier's /metrics and /healthz (0 = off).
     alerts_metrics_port: int = 0
+    #: Port of the store's (``marsad store``) /metrics and /healthz (0 = off).
+    store_metrics_port: int = 0
 
     #: The desk's database (SQLAlchemy URL), e.g. ``postgresql+psycopg://marsad@db/marsad``.
     #: Empty: SQLite at ``$MARSAD_HOME/marsad.db``.

@@ -2,17 +2,25 @@
 
 ``--migrate`` brings the database to the shipped schema and exits; the service migrates at
 start as well, so a fresh ``$MARSAD_HOME`` or an empty PostgreSQL database just works.
+
+With ``--metrics-port`` (or ``MARSAD_STORE_METRICS_PORT``) it serves ``/metrics`` and
+``/healthz`` (503 when records wait and none was written for 5 minutes:
+``desk.store.health``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from marsad.commands import Command, bootstrap_option, stop_on_signals
 from marsad.settings import get_settings
+
+if TYPE_CHECKING:
+    from marsad.health_server import HealthServer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +43,18 @@ log = logging.getLogger(__name__)
     default=None,
     help="stop after this many seconds without a record (default with --once: 5).",
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Port for /metrics and /healthz (0 = off; default $MARSAD_STORE_METRICS_PORT).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
+)
 def store_cmd(
     bootstrap: str | None,
     database_url: str | None,
@@ -42,6 +62,8 @@ def store_cmd(
     group: str | None,
     once: bool,
     max_idle: float | None,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Consume incidents, alerts and articles into the database; commit after each write."""
     from desk.store.engine import open_engine, redacted
@@ -49,13 +71,16 @@ def store_cmd(
 
     settings = get_settings()
     engine = open_engine(database_url, settings=settings)
+    server: HealthServer | None = None
     try:
         revision = ready(engine)
         log.info("store database %s at schema %s", redacted(engine), revision)
         if migrate:
             click.echo(f"store: database at schema {revision}")
             return
+        from desk.store.health import StoreHealth
         from desk.store.service import run_store, store_group
+        from marsad.health_server import HealthServer
         from marsad.kafka.broker import kafka_address
 
         if once and max_idle is None:
@@ -73,6 +98,24 @@ def store_cmd(
             servers,
             group,
         )
-        run_store(engine, servers, stop, topics=topics, group_id=group, max_idle_s=max_idle)
+        health = StoreHealth()
+        port = settings.store_metrics_port if metrics_port is None else metrics_port
+        if port > 0:
+            server = HealthServer(health.render, health.health, port, metrics_host, "store-health")
+            server.start()
+            log.info(
+                "metrics and health on http://%s:%d/metrics, /healthz", server.host, server.port
+            )
+        run_store(
+            engine,
+            servers,
+            stop,
+            topics=topics,
+            group_id=group,
+            max_idle_s=max_idle,
+            observer=health,
+        )
     finally:
+        if server is not None:
+            server.stop()
         engine.dispose()

@@ -17,6 +17,9 @@ Failures:
 
 Stopping: SIGTERM/SIGINT set the stop event; the loop finishes the batch in hand (write,
 park, commit), then closes its clients in this thread.
+
+Watching: an observer (``desk.store.health.StoreHealth`` behind ``/metrics`` and ``/healthz``)
+is told before each poll and after each batch; the loop knows nothing more of Prometheus.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,6 +51,21 @@ class Record(Protocol):
     offset: int
     key: bytes | None
     value: bytes | None
+
+
+class Observer(Protocol):
+    """What the loop tells whoever watches it (``desk.store.health.StoreHealth``)."""
+
+    def polled(self, consumer: Any) -> None:
+        """Before each poll (the consumer's positions are the next records to write)."""
+
+    def served(
+        self,
+        outcomes: Mapping[tuple[str, str], int],
+        dead_letters: Mapping[str, int] | None = None,
+    ) -> None:
+        """A batch done with: records by ``(kind, written | duplicate | parked)``, and the
+        parked ones by reason (``unreadable``, ``refused``)."""
 
 
 def store_group(topics: Topics) -> str:
@@ -115,8 +133,10 @@ class StoreConsumer:
         *,
         topics: Topics,
         backoff_s: tuple[float, float] = (1.0, 60.0),
+        observer: Observer | None = None,
     ) -> None:
         self.engine = engine
+        self.observer = observer
         self.consumer = consumer
         self.producer = producer
         self.kinds = Kinds(topics)
@@ -135,6 +155,8 @@ class StoreConsumer:
         ``assignment_wait_s``)."""
         idle = IdleWatch(max_idle_s, assignment_wait_s)
         while not stop.is_set():
+            if self.observer is not None:
+                self.observer.polled(self.consumer)
             batch = self._poll(stop)
             if batch is None:
                 continue
@@ -159,25 +181,30 @@ class StoreConsumer:
         """One batch: write, park what failed, commit offsets. Raises :class:`TransientError`
         (nothing committed) when the database or the broker is out of reach."""
         good: list[tuple[Record, Parsed]] = []
-        bad: list[tuple[Record, str]] = []
+        bad: list[tuple[Record, str, str]] = []  # record, reason, error
         for record in records:
             try:
                 good.append((record, self.kinds.parse(record)))
             except RecordError as exc:
-                bad.append((record, f"unreadable {_what(record, self.kinds.topics)}: {exc}"))
-        outcomes, refused = self._write(good)
-        bad += refused
-        for record, error in bad:
+                error = f"unreadable {_what(record, self.kinds.topics)}: {exc}"
+                bad.append((record, "unreadable", error))
+        written, refused = self._write(good)
+        bad += [(record, "refused", error) for record, error in refused]
+        for record, _reason, error in bad:
             log.error("%s: %s: parked on %s", _where(record), error, dlq(record.topic))
             self._park(record, error)
         self._commit(records)
+        outcomes = Counter({f"{kind} {_LOGGED[how]}": n for (kind, how), n in written.items()})
         outcomes.update("unreadable" for _ in bad)
         self.stats.outcomes.update(outcomes)
         log.info("batch of %d: %s", len(records), Stats(outcomes))
+        if self.observer is not None:
+            written.update((_what(record, self.kinds.topics), "parked") for record, _, _ in bad)
+            self.observer.served(written, Counter(reason for _, reason, _ in bad))
 
     def _write(
         self, good: list[tuple[Record, Parsed]]
-    ) -> tuple[Counter[str], list[tuple[Record, str]]]:
+    ) -> tuple[Counter[tuple[str, str]], list[tuple[Record, str]]]:
         """All in one transaction; if the database refuses one, one transaction each."""
         if not good:
             return Counter(), []
@@ -187,7 +214,7 @@ class StoreConsumer:
             raise TransientError(f"database: {_first_line(exc)}") from exc
         except DBAPIError as exc:
             log.warning("batch refused (%s): writing its records one by one", _first_line(exc))
-        outcomes: Counter[str] = Counter()
+        outcomes: Counter[tuple[str, str]] = Counter()
         refused: list[tuple[Record, str]] = []
         for record, item in good:
             try:
@@ -198,12 +225,13 @@ class StoreConsumer:
                 refused.append((record, f"refused by the store: {_first_line(exc)}"))
         return outcomes, refused
 
-    def _transaction(self, items: Iterable[tuple[Record, Parsed]]) -> Counter[str]:
-        outcomes: Counter[str] = Counter()
+    def _transaction(self, items: Iterable[tuple[Record, Parsed]]) -> Counter[tuple[str, str]]:
+        """``(kind, "written" | "duplicate")`` of each record, in one transaction."""
+        outcomes: Counter[tuple[str, str]] = Counter()
         with self.engine.begin() as conn:
             for _record, item in items:
                 new = write(conn, item)
-                outcomes[f"{kind_of(item)} {'stored' if new else 'duplicate'}"] += 1
+                outcomes[(kind_of(item), "written" if new else "duplicate")] += 1
         return outcomes
 
     def _park(self, record: Record, error: str) -> None:
@@ -255,6 +283,10 @@ class StoreConsumer:
         return self._backoff
 
 
+#: How the log line and :class:`Stats` name an outcome ("incident stored").
+_LOGGED = {"written": "stored", "duplicate": "duplicate"}
+
+
 def _what(record: Record, topics: Topics) -> str:
     return {topics.incidents: "incident", topics.alerts: "alert", topics.articles: "article"}.get(
         record.topic, "record"
@@ -277,9 +309,11 @@ def run_store(
     topics: Topics,
     group_id: str | None = None,
     max_idle_s: float | None = None,
+    observer: Observer | None = None,
 ) -> Stats:
     """Consume the namespace's incidents, alerts and articles into ``engine`` until ``stop``
-    (or idle); close the clients in this thread afterwards."""
+    (or idle), telling ``observer`` (metrics, health) as it goes; close the clients in this
+    thread afterwards."""
     consumer = committing_consumer(
         topics.incidents,
         topics.alerts,
@@ -292,7 +326,7 @@ def run_store(
     producer = None
     try:
         producer = dlq_producer(bootstrap, "marsad-store-dlq")
-        return StoreConsumer(engine, consumer, producer, topics=topics).run(
+        return StoreConsumer(engine, consumer, producer, topics=topics, observer=observer).run(
             stop, max_idle_s=max_idle_s
         )
     finally:

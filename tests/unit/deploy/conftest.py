@@ -1,6 +1,6 @@
 """What the deployment files are checked against: the metric names the code registers.
 
-Collected from the services' own registries (ingest, stream worker, notifier), never from a
+Collected from the services' own registries (ingest, stream worker, notifier, store), never from a
 hand-kept list: a renamed metric makes a dashboard panel or an alert rule that still uses the
 old name fail here, not silently show nothing.
 """
@@ -94,9 +94,15 @@ def used_names(expressions: Iterable[str]) -> set[str]:
 @pytest.fixture(scope="session")
 def registered_metrics() -> set[str]:
     from alerts.health import NotifierHealth
+    from desk.store.health import StoreHealth
     from ingest.metrics import IngestMetrics
     from stream.health import StreamHealth
 
     return sample_names(
-        [IngestMetrics().registry, StreamHealth().registry, NotifierHealth().registry]
+        [
+            IngestMetrics().registry,
+            StreamHealth().registry,
+            NotifierHealth().registry,
+            StoreHealth().registry,
+        ]
     )

@@ -129,6 +129,23 @@ def test_store_writes_the_postgres_service_once_it_is_healthy() -> None:
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
 
 
+def test_store_has_a_healthcheck_on_its_healthz_and_serves_metrics_beyond_localhost() -> None:
+    store = COMPOSE["services"]["store"]
+    port = store["environment"]["MARSAD_STORE_METRICS_PORT"]
+    ports_in_use = {
+        svc["environment"][var]
+        for name, svc in COMPOSE["services"].items()
+        if name != "store"
+        for var in svc.get("environment", {})
+        if var.endswith("METRICS_PORT")
+    }
+    assert port not in ports_in_use
+    assert f"127.0.0.1:{port}/healthz" in " ".join(store["healthcheck"]["test"])
+    command = store["command"]
+    assert command[command.index("--metrics-host") + 1] == "0.0.0.0"
+    assert f"{port}:{port}" in store["ports"]
+
+
 def test_web_serves_the_store_on_the_hosts_loopback_only() -> None:
     web = COMPOSE["services"]["web"]
     assert web["command"] == ["web"]

@@ -99,6 +99,7 @@ PORT_SETTING = {
     "marsad-ingest": "MARSAD_METRICS_PORT",
     "marsad-stream": "MARSAD_STREAM_METRICS_PORT",
     "marsad-alerts": "MARSAD_ALERTS_METRICS_PORT",
+    "marsad-store": "MARSAD_STORE_METRICS_PORT",
 }
 
 
