@@ -128,7 +128,7 @@ CasualtyRole = Literal["killed", "injured", "captured", "arrested", "executed", 
 QuantityKind = Literal["digit", "word", "dual", "vague", "singular"]
 #: What an actor mention is in its sentence: the side that attacked, the side attacked, or a
 #: side fighting beside another ("بمساندة …"); None when the sentence does not say.
-ActorRole = Literal["attacker", "target", "partner"]
+ActorRole = Literal["attacker", "target", "partner", "speaker"]
 #: How a date was written: a full date, a month's day, a year alone, a relative day
 #: ("أمس"), a weekday ("يوم الخميس").
 DateKind = Literal["absolute", "month", "year", "relative", "weekday"]

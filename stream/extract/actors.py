@@ -77,6 +77,8 @@ def _after_clash(words: list[str], k: int, lex: Lexicon) -> bool:
 
 
 def _role(words: list[str], start: int, end: int, lex: Lexicon) -> ActorRole | None:
+    if start > 0 and set(_forms(words[start - 1])) & lex.words.speech_verbs:
+        return "speaker"  # "أعلنت وزارة الدفاع", "قال المرصد": who tells it, not a side
     alias_words = set(words[start:end])
     if alias_words & lex.words.aircraft:
         return "attacker"

@@ -330,7 +330,7 @@ def _actor(
         if doc.words[k] in lex.words.actor_stops or doc.words[k] in PUNCT:
             break
         hit = next((a for a in doc.around(doc.actors, k) if a.start == k), None)
-        if hit is not None and hit.role not in ("attacker", "partner"):
+        if hit is not None and hit.role not in ("attacker", "partner", "speaker"):
             return hit.code
     rising = _rising_cue(doc, q, lex)
     if rising is not None:

@@ -60,7 +60,11 @@ def event_type(inc: Assembled, targets: list[str], perp: str = UNKNOWN) -> tuple
 
 
 def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[str]]:
-    mentions = [doc.actors[i] for i in sorted(set(inc.actors)) if doc.actors[i].code != ATTACKERS]
+    mentions = [
+        doc.actors[i]
+        for i in sorted(set(inc.actors))
+        if doc.actors[i].code != ATTACKERS and doc.actors[i].role != "speaker"
+    ]
     present = [m.code for m in mentions]
     victims = [
         actor
@@ -78,9 +82,7 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[s
         perp = prior
     elif inc.events["clash"] or inc.events["takeover"] or inc.events["attack"]:
         # two sides named in a battle: the one that is not (only) counting dead
-        perp = next(
-            (c for c in present if c not in victims and c not in (CIVILIANS, UNKNOWN)), None
-        )
+        perp = next((c for c in present if c not in victims and c != CIVILIANS), None)
         if perp is None and len(set(victims)) > 1:
             perp = victims[-1]
     perp = perp or UNKNOWN

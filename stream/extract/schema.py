@@ -154,6 +154,7 @@ class WordsFile(_File):
     ownership: WordSet
     against: WordSet
     relatives: WordSet
+    speech_verbs: WordSet
     month_parts: WordMap
     year_words: WordSet
     singular_verbs: WordSet

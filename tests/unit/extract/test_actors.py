@@ -36,3 +36,11 @@ def test_a_patron_is_not_a_party(lex: Lexicon) -> None:
 
 def test_the_killed_are_not_attackers(lex: Lexicon) -> None:
     assert ("SYRIAN_GOV", "attacker") not in actors("عناصر قوات النظام الذين قتلوا", lex)
+
+
+def test_the_party_that_tells_the_event_is_its_speaker(lex: Lexicon) -> None:
+    assert ("@STATE", "speaker") in actors("أعلنت وزارة الدفاع مقتل أربعة عسكريين", lex)
+    assert ("SDF", "speaker") in actors("وقالت قسد في بيان إن الهجوم", lex)
+    # "بين" is also "between", and a group publishing its own attack is still a side
+    assert ("SYRIAN_GOV", "speaker") not in actors("قصف متبادل بين قوات النظام وقسد", lex)
+    assert ("ISIS", "speaker") not in actors("نشر تنظيم داعش إصداراً يظهر إعدام عنصرين", lex)

@@ -1,7 +1,10 @@
 """End-to-end reading on fixture reports written in the seeds' style (not their text)."""
 
 from datetime import date
+from types import SimpleNamespace
+from typing import Any, cast
 
+from stream.extract.actors import ActorMention
 from tests.unit.extract.conftest import current, run
 
 
@@ -256,3 +259,24 @@ def test_background_filler_sentences_add_no_incident() -> None:
         "وتواصل قوات النظام عمليات تمشيط في بادية حمص بحثاً عن خلايا التنظيم."
     )
     assert [i.killed for i in run(text).incidents] == [3]
+
+
+def test_the_ministry_that_announces_an_attack_is_not_its_perpetrator() -> None:
+    """ "أعلنت وزارة الداخلية أن مجموعة … هاجمت": the state speaks; the attackers are the
+    unnamed group, and the ministry is no side of the attack either."""
+    ex = run(
+        "أعلنت وزارة الداخلية أن مجموعة خارجة عن القانون هاجمت حاجزاً في بلدة صحنايا بريف "
+        "دمشق، ما أدى إلى مقتل 3 مدنيين."
+    )
+    (inc,) = ex.incidents
+    assert (inc.perpetrator, inc.targets, inc.killed) == ("UNKNOWN", ["CIVILIANS"], 3)
+
+
+def test_unknown_gunmen_named_in_a_battle_are_its_perpetrator() -> None:
+    """The fallback for a battle without an explicit attacker (the first named party that
+    is not a victim) counts "مسلحون مجهولون" too: it is not the state whose post they hit."""
+    from stream.extract.classify import sides
+
+    doc = SimpleNamespace(actors=[ActorMention(0, 2, "UNKNOWN"), ActorMention(5, 7, "SYRIAN_GOV")])
+    inc = SimpleNamespace(actors=[0, 1], tolls={}, events={"clash": 0, "takeover": 0, "attack": 1})
+    assert sides(cast(Any, doc), cast(Any, inc), None) == ("UNKNOWN", ["SYRIAN_GOV"])
