@@ -21,8 +21,10 @@ $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
 	$(UV_HOME)/bin/pip install --quiet uv==$(UV_VERSION)
 
+## --reinstall-package: the editable install maps the packages found when it was built; a room
+## added since (desk/) would otherwise stay unmapped in an existing checkout.
 $(STAMP): pyproject.toml uv.lock | $(UV)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --quiet --frozen --extra dev --reinstall-package marsad --python $(PYTHON)
 	touch $(STAMP)
 
 ## After changing dependencies in pyproject.toml: re-resolve uv.lock (commit both).
