@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support import alert_samples as samples
 from tests.support.kafka_helpers import free_ports, wait_until
+from tests.support.metrics import scrape, total
 from tests.support.notifier_harness import fresh_group, produce_alerts
 from tests.support.slack_server import DEFAULT_TOKEN, SlackServer
 
@@ -31,26 +31,6 @@ default_channel: "#marsad-alerts"
 routes:
   - {match: {rules: [to_nowhere]}, channel: "#archived-room"}
 """
-
-
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(
-    metrics: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **want: str
-) -> float:
-    return sum(
-        v
-        for (n, labels), v in metrics.items()
-        if n == name and all((k, w) in labels for k, w in want.items())
-    )
 
 
 def test_metrics_and_health_while_delivering(kafka_bootstrap: str, tmp_path: Path) -> None:

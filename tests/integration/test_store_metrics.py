@@ -11,33 +11,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from marsad.topics import Topics, ensure_topics
 from tests.integration.test_store_service import PARTITIONS, publish, start_store
 from tests.support.kafka_helpers import free_ports, wait_until
+from tests.support.metrics import Samples, scrape, total
 
 pytestmark = pytest.mark.integration
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(port: int) -> Samples:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(metrics: Samples, name: str, **want: str) -> float:
-    return sum(
-        v
-        for (n, labels), v in metrics.items()
-        if n == name and all((k, w) in labels for k, w in want.items())
-    )
 
 
 def test_metrics_and_health_while_storing(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -4,40 +4,19 @@ already held, a background incident and a poison message)."""
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from control.workers import WorkerProcess
 from marsad.topics import Topics
 from tests.integration.test_stream import Run, article, incident, send
 from tests.support.kafka_helpers import free_ports, wait_until
+from tests.support.metrics import scrape, total
 
 pytestmark = pytest.mark.integration
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def scrape(port: int) -> Samples:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(samples: Samples, name: str, **want: str) -> float:
-    return sum(
-        v
-        for (n, labels), v in samples.items()
-        if n == name and all((k, w) in labels for k, w in want.items())
-    )
 
 
 def test_pipeline_counts_on_the_workers_metrics(kafka_bootstrap: str, tmp_path: Path) -> None:
