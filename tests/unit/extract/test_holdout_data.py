@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from marsad.geography import boundaries
 from marsad.records import ACTOR_CODES, GOLD_FIELDS, GOLD_INCIDENT_FIELDS, SUB_EVENT_TYPES
 
 REPO = Path(__file__).resolve().parents[3]
@@ -24,20 +25,9 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 ACTORS = set(ACTOR_CODES)  # the contract's codes, from the records that carry them
 SUB_EVENTS = {event: set(subs) for event, subs in SUB_EVENT_TYPES.items()}
 SYRIA = {
-    "SY-DI",
-    "SY-RD",
-    "SY-DR",
-    "SY-SU",
-    "SY-QU",
-    "SY-HI",
-    "SY-HM",
-    "SY-HL",
-    "SY-ID",
-    "SY-LA",
-    "SY-TA",
-    "SY-RA",
-    "SY-DY",
-    "SY-HA",
+    f["properties"]["admin1"]
+    for f in boundaries()["features"]
+    if f["properties"]["country"] == "SY"
 }
 ISO_3166_2 = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 ARTICLE_KEYS = {"id", "title", "text", "published_at", "source", "gold"}

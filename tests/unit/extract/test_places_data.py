@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from marsad.geography import boundaries
+
 PLACES_PATH = Path(__file__).resolve().parents[3] / "marsad" / "data" / "places.yaml"
 
 REQUIRED_KEYS = {"name_en", "aliases_ar", "kind", "admin1", "country", "lat", "lon"}
@@ -41,42 +43,18 @@ KINDS = {
     "neighbourhood",
 }
 
-SYRIAN_GOVERNORATES = {
-    "SY-DI",
-    "SY-RD",
-    "SY-DR",
-    "SY-SU",
-    "SY-QU",
-    "SY-HI",
-    "SY-HM",
-    "SY-HL",
-    "SY-ID",
-    "SY-LA",
-    "SY-TA",
-    "SY-RA",
-    "SY-DY",
-    "SY-HA",
-}
-IRAQI_GOVERNORATES = {
-    "IQ-BG",
-    "IQ-NI",
-    "IQ-AN",
-    "IQ-SD",
-    "IQ-DI",
-    "IQ-KI",
-    "IQ-BA",
-    "IQ-NA",
-    "IQ-KA",
-    "IQ-BB",
-    "IQ-WA",
-    "IQ-QA",
-    "IQ-MU",
-    "IQ-DQ",
-    "IQ-MA",
-    "IQ-AR",
-    "IQ-SU",
-    "IQ-DA",
-}
+
+#: Natural Earth's admin-1 outlines (marsad.geography), a source independent of the gazetteer
+def _codes(country: str) -> set[str]:
+    return {
+        f["properties"]["admin1"]
+        for f in boundaries()["features"]
+        if f["properties"]["country"] == country
+    }
+
+
+SYRIAN_GOVERNORATES = _codes("SY")
+IRAQI_GOVERNORATES = _codes("IQ")
 LEBANESE_GOVERNORATES = {"LB-AK", "LB-AS", "LB-BA", "LB-BH", "LB-BI", "LB-JA", "LB-JL", "LB-NA"}
 TURKISH_PROVINCES = {"TR-01", "TR-27", "TR-31", "TR-47", "TR-63", "TR-73", "TR-79"}
 JORDANIAN_GOVERNORATES = {
