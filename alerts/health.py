@@ -54,6 +54,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from alerts.delivery import TRANSIENT_ERRORS
 from marsad.health_server import Health
 from marsad.health_server import HealthServer as KernelHealthServer
+from marsad.kafka.clients import position_lags
 from marsad.records import Alert
 
 __all__ = ["HealthServer", "NotifierHealth", "call_result"]
@@ -332,18 +333,8 @@ class NotifierHealth:
     # -- fed by the notifier loop ------------------------------------------------------------
     def polled(self, consumer: Any) -> None:
         """Before a poll: each assigned partition's lag (high-water mark of the last fetch
-        minus the position, i.e. the next record to serve)."""
-        lags: dict[int, int] = {}
-        for tp in list(consumer.assignment()):
-            high = consumer.highwater(tp)
-            if high is None:
-                continue
-            try:
-                position = consumer.position(tp, timeout_ms=0)
-            except Exception:  # not known yet (just assigned): no figure rather than a guess
-                continue
-            if position is not None:
-                lags[int(tp.partition)] = max(0, int(high) - int(position))
+        minus the position, i.e. the next record to serve: ``position_lags``)."""
+        lags = {int(tp.partition): n for tp, n in position_lags(consumer).items()}
         self.observe_lag(lags, assigned=len(consumer.assignment()))
 
     def observe_lag(self, lags: dict[int, int], assigned: int) -> None:

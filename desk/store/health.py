@@ -29,6 +29,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from marsad.health_server import Health
+from marsad.kafka.clients import position_lags
 
 __all__ = ["KINDS", "OUTCOMES", "REASONS", "StoreHealth"]
 
@@ -123,20 +124,12 @@ class StoreHealth:
     def polled(self, consumer: Any) -> None:
         """Before a poll: each assigned partition's lag (high-water mark of the last fetch
         minus the position, i.e. the next record to write). No broker round trip: both are
-        what the client already knows; a partition without either yet has no figure."""
-        assignment = list(consumer.assignment())
-        lags: dict[TopicPartitionKey, int] = {}
-        for tp in assignment:
-            high = consumer.highwater(tp)
-            if high is None:
-                continue
-            try:
-                position = consumer.position(tp, timeout_ms=0)
-            except Exception:  # not known yet (just assigned): no figure rather than a guess
-                continue
-            if position is not None:
-                lags[(str(tp.topic), int(tp.partition))] = max(0, int(high) - int(position))
-        self.observe_lag(lags, assigned=len(assignment))
+        what the client already knows (``position_lags``); a partition without either yet
+        has no figure."""
+        lags: dict[TopicPartitionKey, int] = {
+            (str(tp.topic), int(tp.partition)): n for tp, n in position_lags(consumer).items()
+        }
+        self.observe_lag(lags, assigned=len(consumer.assignment()))
 
     def observe_lag(self, lags: Mapping[TopicPartitionKey, int], assigned: int) -> None:
         now = self.clock()

@@ -120,3 +120,24 @@ class IdleWatch:
             log.info("%s for %.1f s: stopping", self.nothing, self.max_idle_s)
             return True
         return False
+
+
+def position_lags(consumer: Any) -> dict[Any, int]:
+    """Each assigned partition's lag as ``consumer`` already knows it: the high-water mark of
+    its last fetch minus its position (the next record to handle), keyed by TopicPartition.
+
+    What the notifier's and the store's health read before every poll, so no broker round
+    trip: a partition without either figure yet (just assigned) has no lag rather than a
+    guess, and a lag is never negative."""
+    lags: dict[Any, int] = {}
+    for tp in list(consumer.assignment()):
+        high = consumer.highwater(tp)
+        if high is None:
+            continue
+        try:
+            position = consumer.position(tp, timeout_ms=0)
+        except Exception:  # not known yet (just assigned): no figure rather than a guess
+            continue
+        if position is not None:
+            lags[tp] = max(0, int(high) - int(position))
+    return lags
