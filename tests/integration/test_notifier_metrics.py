@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from control.services import terminate
 from tests.support import alert_samples as samples
 from tests.support.kafka_helpers import free_ports, wait_until
 from tests.support.metrics import scrape, total
@@ -80,13 +80,7 @@ def test_metrics_and_health_while_delivering(kafka_bootstrap: str, tmp_path: Pat
                 health = json.loads(resp.read())
                 assert resp.status == 200
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            finally:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
+            terminate(proc)
     notes = (tmp_path / "notifier.log").read_text(encoding="utf-8")
     assert proc.returncode == 0, notes
     assert health["status"] == "ok" and health["lag"] == 0

@@ -6,7 +6,6 @@ ledger — instead of posting each alert a second time."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from control.services import terminate
 from tests.support import alert_samples as samples
 from tests.support.kafka_helpers import free_ports, wait_until
 from tests.support.notifier_harness import alert_id_of, fresh_group, produce_alerts
@@ -58,16 +58,6 @@ def start(
     )
 
 
-def stop(proc: subprocess.Popen[bytes]) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            return proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return proc.wait()
-
-
 def test_a_notifier_taking_over_partitions_edits_not_reposts(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
@@ -95,7 +85,7 @@ def test_a_notifier_taking_over_partitions_edits_not_reposts(
             by_a = metric(port_a, "marsad_alerts_outcomes_total", outcome="posted")
             by_b = metric(port_b, "marsad_alerts_outcomes_total", outcome="posted")
             assert by_a and by_b and by_a + by_b == len(ids)  # both served some
-            assert stop(a) == 0
+            assert terminate(a) == 0
             second = [samples.alert(i, revision=2, severity="warning") for i in ids]
             produce_alerts(kafka_bootstrap, second)
             wait_until(
@@ -107,8 +97,8 @@ def test_a_notifier_taking_over_partitions_edits_not_reposts(
                 message="every second revision served by the notifier left",
             )
         finally:
-            stop(a)
-            assert stop(b) == 0, (tmp_path / "b.log").read_text(encoding="utf-8")
+            terminate(a)
+            assert terminate(b) == 0, (tmp_path / "b.log").read_text(encoding="utf-8")
         roots = [alert_id_of(m) for m in slack.messages("#marsad-alerts")]
         replies = [alert_id_of(m) for m in slack.messages("#marsad-alerts", replies=True)]
         updates = slack.calls_of("chat.update", ok_only=True)

@@ -5,13 +5,13 @@ unreadable record) from the real broker into SQLite."""
 from __future__ import annotations
 
 import json
-import signal
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
+from control.services import terminate
 from marsad.topics import Topics, ensure_topics
 from tests.integration.test_store_service import PARTITIONS, publish, start_store
 from tests.support.kafka_helpers import free_ports, wait_until
@@ -50,13 +50,7 @@ def test_metrics_and_health_while_storing(kafka_bootstrap: str, tmp_path: Path) 
             status = resp.status
             health = json.loads(resp.read())
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        terminate(proc)
     log = log_path.read_text("utf-8", "replace")
     assert proc.returncode == 0, log
     assert done is not None
