@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
 from marsad.vocabulary import DATA_DIR
 
-__all__ = ["BOUNDARIES", "boundaries", "km_outside"]
+__all__ = ["BOUNDARIES", "boundaries", "km_outside", "rings"]
 
 BOUNDARIES = DATA_DIR / "boundaries.geojson"
 
@@ -29,16 +30,18 @@ def boundaries() -> dict[str, Any]:
     return data
 
 
+def rings(feature: dict[str, Any]) -> Iterator[list[tuple[float, float]]]:
+    """Every ring (outer and holes) of one governorate's feature, as ``(lon, lat)`` points."""
+    geom = feature["geometry"]
+    polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+    for polygon in polygons:
+        for ring in polygon:
+            yield [(float(x), float(y)) for x, y, *_ in ring]
+
+
 @lru_cache(maxsize=1)
 def _rings() -> dict[str, list[list[tuple[float, float]]]]:
-    out: dict[str, list[list[tuple[float, float]]]] = {}
-    for feature in boundaries()["features"]:
-        geom = feature["geometry"]
-        polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
-        out[feature["properties"]["admin1"]] = [
-            [(float(x), float(y)) for x, y, *_ in ring] for polygon in polygons for ring in polygon
-        ]
-    return out
+    return {f["properties"]["admin1"]: list(rings(f)) for f in boundaries()["features"]}
 
 
 def _inside(lon: float, lat: float, rings: list[list[tuple[float, float]]]) -> bool:

@@ -483,15 +483,15 @@ def as_report(inc: StoredIncident) -> Candidate:
     )
 
 
-def incident_id(cand: Candidate) -> str:
-    """Stable id: the first report's article id and position, hashed (same on every worker)."""
-    digest = hashlib.sha1(f"{cand.article_id}#{cand.index}".encode()).hexdigest()
-    return f"inc-{digest[:16]}"
-
-
 def position(cand: Candidate) -> str:
     """``article id#index``: which of its article's incidents a report is."""
     return f"{cand.article_id}#{cand.index}"
+
+
+def incident_id(cand: Candidate) -> str:
+    """Stable id: the first report's :func:`position`, hashed (same on every worker)."""
+    digest = hashlib.sha1(position(cand).encode()).hexdigest()
+    return f"inc-{digest[:16]}"
 
 
 def _unique(values: Iterable[str | None]) -> list[str]:

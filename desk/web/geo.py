@@ -24,11 +24,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from markupsafe import Markup
 
-from marsad.geography import boundaries
+from marsad.geography import boundaries, rings
 
 
 class Placed(Protocol):
@@ -108,17 +108,12 @@ class Frame:
         )
 
 
-def _rings(feature: dict[str, Any]) -> Iterable[list[list[float]]]:
-    for polygon in feature["geometry"]["coordinates"]:
-        yield from polygon
-
-
 @lru_cache(maxsize=1)
 def frame() -> Frame:
     """The frame that fits every shipped governorate in :data:`WIDTH`."""
     xs, ys = [], []
     for feature in boundaries()["features"]:
-        for ring in _rings(feature):
+        for ring in rings(feature):
             for lon, lat in ring:
                 x, y = mercator(lon, lat)
                 xs.append(x)
@@ -162,7 +157,7 @@ def outlines() -> tuple[Outline, ...]:
     for feature in boundaries()["features"]:
         parts: list[str] = []
         largest: list[tuple[float, float]] = []
-        for ring in _rings(feature):
+        for ring in rings(feature):
             pts = [f.point(lon, lat) for lon, lat in ring]
             if len(pts) > len(largest):
                 largest = pts
