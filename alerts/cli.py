@@ -25,6 +25,7 @@ from marsad.commands import (
     bootstrap_option,
     check_option,
     config_file_option,
+    metrics_options,
     stop_on_signals,
 )
 from marsad.settings import get_settings
@@ -43,18 +44,7 @@ log = logging.getLogger(__name__)
     default=None,
     help="stop after this many seconds without an alert (default with --once: 5).",
 )
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=None,
-    help="Port for /metrics and /healthz (0 = off; default $MARSAD_ALERTS_METRICS_PORT).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
-)
+@metrics_options("MARSAD_ALERTS_METRICS_PORT")
 @check_option("routing and credentials")
 def alerts_cmd(
     bootstrap: str | None,

@@ -30,6 +30,7 @@ from marsad.commands import (
     bootstrap_option,
     config_file_option,
     file_option,
+    metrics_options,
     stop_on_signals,
 )
 from marsad.settings import Settings
@@ -113,18 +114,7 @@ def _websub_config(
 @click.option("--once", is_flag=True, help="Poll each feed once, print one line per feed, exit.")
 @config_file_option("--feeds", "feeds_file", "feeds.yaml", "Feeds file")
 @bootstrap_option()
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=None,
-    help="Port for /metrics and /healthz (0 = off; default $MARSAD_METRICS_PORT).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
-)
+@metrics_options("MARSAD_METRICS_PORT")
 @click.option("--concurrency", type=int, default=64, show_default=True, help="Polls in flight.")
 @click.option("--per-host", type=int, default=4, show_default=True, help="Requests per host.")
 @file_option("--state", "state_file", f"State file [default: $MARSAD_HOME/{STATE_FILE}].")

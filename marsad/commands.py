@@ -57,6 +57,28 @@ def bootstrap_option() -> Callable[[F], F]:
     )
 
 
+def metrics_options(env: str) -> Callable[[F], F]:
+    """``--metrics-port`` (``None`` when not given: the service reads ``$env``) and
+    ``--metrics-host``: where a long-running service serves ``/metrics`` and ``/healthz``."""
+    port = click.option(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help=f"Port for /metrics and /healthz (0 = off; default ${env}).",
+    )
+    host = click.option(
+        "--metrics-host",
+        default="127.0.0.1",
+        show_default=True,
+        help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
+    )
+
+    def both(fn: F) -> F:
+        return port(host(fn))
+
+    return both
+
+
 def file_option(flag: str, dest: str, help: str, *, exists: bool = False) -> Callable[[F], F]:
     """A file path option (a :class:`~pathlib.Path`, ``None`` when not given)."""
     return click.option(

@@ -25,7 +25,13 @@ from pathlib import Path
 
 import click
 
-from marsad.commands import Command, bootstrap_option, check_option, config_file_option
+from marsad.commands import (
+    Command,
+    bootstrap_option,
+    check_option,
+    config_file_option,
+    metrics_options,
+)
 from marsad.settings import Settings, get_settings
 from marsad.topics import create_missing_topics, dlq
 from stream.app import (
@@ -186,18 +192,7 @@ def run_worker(
     default=None,
     help="log level for faust/aiokafka/mode (default: WARNING) when debugging rebalances",
 )
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=None,
-    help="Port for /metrics and /healthz (0 = off; default $MARSAD_STREAM_METRICS_PORT).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
-)
+@metrics_options("MARSAD_STREAM_METRICS_PORT")
 @click.option(
     "--exit-on-stall",
     is_flag=True,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from marsad.commands import Command, bootstrap_option, stop_on_signals
+from marsad.commands import Command, bootstrap_option, metrics_options, stop_on_signals
 from marsad.settings import get_settings
 
 if TYPE_CHECKING:
@@ -43,18 +43,7 @@ log = logging.getLogger(__name__)
     default=None,
     help="stop after this many seconds without a record (default with --once: 5).",
 )
-@click.option(
-    "--metrics-port",
-    type=int,
-    default=None,
-    help="Port for /metrics and /healthz (0 = off; default $MARSAD_STORE_METRICS_PORT).",
-)
-@click.option(
-    "--metrics-host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address the metrics endpoint binds (0.0.0.0 inside a container).",
-)
+@metrics_options("MARSAD_STORE_METRICS_PORT")
 def store_cmd(
     bootstrap: str | None,
     database_url: str | None,
