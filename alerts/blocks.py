@@ -181,8 +181,10 @@ def place_text(inc: StoredIncident) -> str:
     if loc is None:
         return "not reported"
     # English first: the line stays left-to-right whatever the client's direction guess.
+    # "بادية الرصافة", "جنوب تدمر": the report puts the event around the place, not in it
+    english = f"around {loc.name_en}" if loc.vicinity else loc.name_en
     names = [
-        truncate(escape(loc.name_en), VALUE_MAX),
+        truncate(escape(english), VALUE_MAX),
         isolate_rtl(truncate(escape(loc.name_ar), VALUE_MAX)),
     ]
     line = " · ".join(n for n in names if n)

@@ -191,6 +191,9 @@ class Location(_Record):
     admin1: str | None = None
     lat: float | None = None
     lon: float | None = None
+    #: Marsad extension: the report places the event *around* this place ("جنوب تدمر",
+    #: "بادية الرصافة"), not in it, so the merge step treats it as an area, not a point
+    vicinity: bool = False
 
 
 class Incident(_Record):

@@ -288,7 +288,9 @@ def place_rank(loc: Location) -> int:
     (district, desert, region), 6 a governorate. A place the gazetteer lacks is a point."""
     if loc.name_en.endswith(" Governorate"):
         return _GOVERNORATE_RANK
-    return _kinds().get(loc.name_en, 0)
+    rank = _kinds().get(loc.name_en, 0)
+    # "جنوب تدمر", "بادية الرصافة": the country around a town is an area around its centre
+    return max(rank, _AREA_RANK) if loc.vicinity else rank
 
 
 PlaceRelation = Literal["same", "same area", "contained", "border", "unplaced", "different"]

@@ -69,6 +69,7 @@ def _incident(
             admin1=where.admin1,
             lat=where.lat,
             lon=where.lon,
+            vicinity=place is not None and place.around,
         )
     by_actor: dict[str, int] = {}
     # a toll's side is the key it is counted under (a risen total takes the side it raises)

@@ -69,16 +69,24 @@ class PlaceMention:
     end: int
     place: Place
     reference: bool = False  # "شرقي حمص": a bearing from the place, not the place itself
+    #: "بادية الرصافة", "جنوب تدمر": the event is around the place (ranked as the
+    #: governorate-level phrase it used to be lifted to, so the choice among places holds)
+    around: bool = False
 
     @property
     def rank(self) -> int:
-        return max(self.place.rank, KIND_RANK["governorate"]) if self.reference else self.place.rank
+        if self.reference or self.around:
+            return max(self.place.rank, KIND_RANK["governorate"])
+        return self.place.rank
 
 
 @dataclass(frozen=True)
 class Gazetteer:
     index: PhraseIndex[Place]
     governorates: dict[str, Place]
+    #: normalized names of the governorates' seats ("حمص" of "محافظة حمص"): "ريف حمص" is
+    #: the governorate, "ريف منبج" the country around a town
+    seats: frozenset[str] = frozenset()
 
 
 def _place(entry: dict[str, Any]) -> Place:
@@ -98,17 +106,24 @@ def build_gazetteer(entries: list[dict[str, Any]]) -> Gazetteer:
     """Index entries by normalized alias; the first entry owning an alias keeps it."""
     index: PhraseIndex[Place] = PhraseIndex()
     governorates: dict[str, Place] = {}
+    seats: set[str] = set()
     seen: set[str] = set()
     for entry in entries:
         place = _place(entry)
         if place.kind == "governorate" and place.admin1 and place.admin1 not in governorates:
             governorates[place.admin1] = place
+        if place.kind == "governorate":
+            seats |= {
+                norm(str(a)).removeprefix(norm("محافظة ")).strip()
+                for a in entry.get("aliases_ar") or []
+                if norm(str(a)).startswith(norm("محافظة "))
+            }
         for alias in entry.get("aliases_ar") or []:
             key = norm(str(alias))
             if key and key not in seen:
                 seen.add(key)
                 index.add(str(alias), place)
-    return Gazetteer(index, governorates)
+    return Gazetteer(index, governorates, frozenset(seats))
 
 
 @lru_cache(maxsize=1)
@@ -138,21 +153,51 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         start = m.start
         prev = words[m.start - 1] if m.start > 0 else ""
         prev_forms = _base(prev)
-        lifted = bool(prev_forms & w.province_words)
-        if lifted:
+        lifted = bool(prev_forms & w.province_words) or _country_of(words, m.start, w)
+        if lifted and not prev_forms & w.province_words:
+            start = m.start - 2  # "الريف الشرقي لدير الزور"
+        elif lifted:
             dual_open = bool(prev_forms & w.dual_province_words)
             start = m.start - 1
         elif dual_open and words[m.start].startswith("و") and out and out[-1].end == m.start:
             lifted = True  # "باديتي دير الزور وحمص": the second one too
         else:
             dual_open = False
+        around = False
         if lifted and place.kind != "governorate" and place.admin1 in gaz.governorates:
-            place = gaz.governorates[place.admin1]
+            if _a_seat(words[m.start : m.end], place, gaz) or dual_open:
+                place = gaz.governorates[place.admin1]
+            else:
+                around = True  # "بادية الرصافة": the country around a town, not the province
+        bearing = bool(prev_forms & w.directions)
+        # "مراسل دير الزور 24": an outlet's name, not where anything happened
+        outlet = m.end < len(words) and words[m.end] in w.outlet_tags
         reference = place.kind != "governorate" and (
-            bool(prev_forms & w.directions) or _destination(words, m.start, w)
+            bearing or outlet or _destination(words, m.start, w)
         )
-        out.append(PlaceMention(start, m.end, place, reference))
+        around = around or (reference and bearing)
+        out.append(PlaceMention(start, m.end, place, reference, around))
     return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
+
+
+def _country_of(words: list[str], start: int, w: WordsFile) -> bool:
+    """ "في الريف الشرقي لدير الزور": a province word and its bearing, then the place with
+    "ل" attached, name the province as "ريف دير الزور الشرقي" does."""
+    return (
+        start >= 2
+        and words[start].startswith("ل")
+        and words[start - 2].removeprefix("ال") in w.province_words
+        and words[start - 1].removeprefix("ال") in w.directions
+    )
+
+
+def _a_seat(named: list[str], place: Place, gaz: Gazetteer) -> bool:
+    """Whether a place lifted by "ريف"/"بادية" stands for its governorate: a seat ("ريف
+    حمص") or anything coarser than a city (a district's country is the district's)."""
+    first = prefix_forms(named[0]) if named else ()
+    return place.rank >= KIND_RANK["subdistrict"] or any(
+        " ".join([f, *named[1:]]) in gaz.seats for f in first
+    )
 
 
 def _unlisted(words: list[str], known: list[PlaceMention], w: WordsFile) -> list[PlaceMention]:

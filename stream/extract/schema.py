@@ -159,6 +159,7 @@ class WordsFile(_File):
     year_words: WordSet
     singular_verbs: WordSet
     split_idiom_verbs: WordSet
+    outlet_tags: WordSet
     province_words: WordSet
     dual_province_words: WordSet
     directions: WordSet

@@ -79,6 +79,17 @@ def test_place_isolates_the_arabic_name_inside_the_english_line() -> None:
     assert f"Al-Mayadin · {RLI}الميادين{PDI}" in fields
 
 
+def test_a_place_told_as_its_surroundings_says_around() -> None:
+    """ "بادية الميادين": the report puts the event around the town, not in it."""
+    where = {"name_ar": "الميادين", "name_en": "Al-Mayadin", "admin1": "SY-DY", "vicinity": True}
+    fields = "\n".join(
+        f["text"]
+        for b in render(incident=samples.incident(location=where)).blocks
+        for f in b.get("fields", [])
+    )
+    assert f"around Al-Mayadin · {RLI}الميادين{PDI}" in fields
+
+
 def test_fallback_text_is_plain_and_names_alert_and_revision() -> None:
     msg = render(revision=3)
     assert msg.text.startswith("[CRITICAL] 30 killed in ISIS attack")

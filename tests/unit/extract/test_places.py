@@ -133,3 +133,37 @@ def test_a_town_told_by_its_bearing_from_a_city_elsewhere_is_no_namesake() -> No
     )
     contained = most_specific(find_places(words_of("في حي الخالدية بمدينة حلب"), gazetteer()))
     assert contained is not None and contained.place.admin1 == "SY-HL"
+
+
+def _real(text: str) -> list[tuple[str, str | None, bool]]:
+    from stream.extract.places import gazetteer
+
+    return [
+        (m.place.name_en, m.place.admin1, m.around)
+        for m in find_places(words_of(text), gazetteer())
+    ]
+
+
+def test_the_desert_of_a_town_is_around_the_town_not_its_whole_governorate() -> None:
+    """ "بادية الرصافة" is the country around Al-Rusafa; "بادية حمص" is still the
+    governorate (a seat's countryside), and so is each of two seats in the dual."""
+    assert _real("في بادية الرصافة") == [("Al-Rusafa", "SY-RA", True)]
+    assert _real("في بادية حمص") == [("Homs Governorate", "SY-HI", False)]
+    assert _real("في ريفي حمص وحماة") == [
+        ("Homs Governorate", "SY-HI", False),
+        ("Hama Governorate", "SY-HM", False),
+    ]
+
+
+def test_a_bearing_from_a_town_is_around_it() -> None:
+    assert _real("في البادية جنوب مدينة تدمر") == [("Palmyra", "SY-HI", True)]
+
+
+def test_the_eastern_countryside_of_a_seat_is_its_governorate() -> None:
+    """ "في الريف الشرقي لدير الزور" names the province as "ريف دير الزور الشرقي" does."""
+    assert _real("في الريف الشرقي لدير الزور") == [("Deir ez-Zor Governorate", "SY-DY", False)]
+
+
+def test_a_local_outlets_name_is_not_a_place_of_the_event() -> None:
+    found = find_places(words_of("وقال مراسل دير الزور 24 إن الهجوم وقع في حسرات"), gaz())
+    assert [m.reference for m in found if m.place.name_en == "Deir ez-Zor"] == [True]

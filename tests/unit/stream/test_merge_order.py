@@ -177,3 +177,18 @@ def test_a_place_deep_in_the_next_governorate_is_no_border_event() -> None:
     assert same_event(hama, deep, CFG) is None
     assert same_event(hama, near, CFG) is not None
     assert same_event(hama, deep, CFG.model_copy(update={"border_km": 60})) is not None
+
+
+def test_the_country_around_a_town_holds_a_point_near_it_but_the_town_does_not() -> None:
+    """ "في البادية جنوب مدينة تدمر" is around Palmyra, an area: the T3 station 27 km away
+    can be in it. Palmyra itself, a city, holds only its quarters and outskirts."""
+    palmyra = Location(name_ar="تدمر", name_en="Palmyra", admin1="SY-HI", lat=34.56, lon=38.267)
+    evidence = "هجوم لخلايا داعش على حافلة مبيت عسكرية في البادية"
+    town = report("p", 0, location=palmyra, killed=9, evidence=evidence)
+    around = report(
+        "a", 0, location=palmyra.model_copy(update={"vicinity": True}), killed=9, evidence=evidence
+    )
+    station = report("t", 30, location=T3, killed=14, evidence=evidence)
+    assert same_event(town, station, CFG) is None
+    decision = same_event(around, station, CFG)
+    assert decision is not None and any("T3 Pumping Station" in r for r in decision.reasons)
