@@ -99,6 +99,10 @@ class MergeConfig(BaseModel):
     min_corroboration: float = Field(default=0.5, ge=0)
     #: What word overlap (0..1) adds to the evidence.
     similarity_weight: float = Field(default=3.0, ge=0)
+    #: What was attacked, when both reports name it ("حافلة مبيت", "حاجز", "كنيسة"): an
+    #: event's own detail, which word overlap drowns among the shared common words.
+    object_weight: float = Field(default=0.5, ge=0)
+    objects: list[str] = Field(default_factory=list)
     #: How far (days) an index entry's day may be from a report's and still be read: a group's
     #: reports can be days apart, and every report that might pair with it must be compared.
     index_slack_days: int = Field(default=3, ge=0)
@@ -190,6 +194,31 @@ def _tokens(text: str) -> set[str]:
                 break
         out.add(tok)
     return out
+
+
+@lru_cache(maxsize=64)
+def _object_words(objects: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_norm(o) for o in objects)
+
+
+@lru_cache(maxsize=4096)
+def _objects_in(text: str, objects: tuple[str, ...]) -> frozenset[str]:
+    from stream.extract.lexicon import prefix_forms
+
+    wanted = _object_words(objects)
+    found = set()
+    for tok in _norm(text).split():
+        for form in prefix_forms(tok):
+            base = form.removeprefix("ال")
+            if base in wanted:
+                found.add(base)
+                break
+    return frozenset(found)
+
+
+def _objects(text: str, cfg: MergeConfig) -> frozenset[str]:
+    """The attacked objects of ``cfg.objects`` a report's evidence names (any clitic)."""
+    return _objects_in(text, tuple(cfg.objects)) if cfg.objects else frozenset()
 
 
 def similarity(a: str, b: str) -> float:
@@ -444,6 +473,10 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
     if ia.killed and ia.killed == ib.killed:
         evidence += 1.0
         reasons.append(f"same toll {ia.killed}")
+    shared = _objects(ia.evidence, cfg) & _objects(ib.evidence, cfg)
+    if shared:
+        evidence += cfg.object_weight
+        reasons.append(f"both name {', '.join(sorted(shared))}")
     evidence += cfg.similarity_weight * sim
     reasons.append(f"text similarity {sim:.2f}")
     # Place and day alone are not an event: two attacks in one town on one day are common.

@@ -192,3 +192,32 @@ def test_the_country_around_a_town_holds_a_point_near_it_but_the_town_does_not()
     assert same_event(town, station, CFG) is None
     decision = same_event(around, station, CFG)
     assert decision is not None and any("T3 Pumping Station" in r for r in decision.reasons)
+
+
+def test_both_reports_naming_what_was_attacked_is_evidence() -> None:
+    """A governorate-level report without attacker or toll meets a desert ambush on one day:
+    place and day alone never merge, but both telling of an attack on a bus is the event's
+    own detail. Without that word (or without the objects list) they stay apart."""
+    cfg = CFG.model_copy(update={"objects": ["حافلة", "حاجز"]})
+    desert = Location(name_ar="بادية حمص", name_en="Homs Governorate", admin1="SY-HI")
+    vague = dict(
+        location=desert,
+        perpetrator="UNKNOWN",
+        targets=[],
+        killed=None,
+        event_type="Explosions/Remote violence",
+        sub_event_type="Remote explosive/landmine/IED",
+    )
+    ambush = report(
+        "a", 0, killed=23, evidence="كمين لخلايا التنظيم استهدف حافلة عسكرية قرب السخنة"
+    )
+    told = report(
+        "b", 20, **vague, evidence="مجموعة إرهابية تعتدي على الحافلة ويرتقي عدد من العسكريين"
+    )
+    other = report(
+        "c", 20, **vague, evidence="مجموعة إرهابية تعتدي على الحاجز ويرتقي عدد من العسكريين"
+    )
+    decision = same_event(ambush, told, cfg)
+    assert decision is not None and "both name حافله" in decision.reasons
+    assert same_event(ambush, other, cfg) is None
+    assert same_event(ambush, told, CFG.model_copy(update={"objects": []})) is None
