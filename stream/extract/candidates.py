@@ -315,7 +315,7 @@ def read_sentence(
             for d in doc.within(doc.dates, c.start, c.end)
             if d.value and not any(p < d.start <= p + 3 for p in compared)
         ]
-        when = dates[0].value if dates else None
+        when = min(d.value for d in dates) if dates else None
         explicit_old = any(
             d.kind in ("absolute", "month", "year") and old(d.value, doc.anchor, RECALL_DAYS)
             for d in dates

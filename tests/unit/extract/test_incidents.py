@@ -280,3 +280,14 @@ def test_unknown_gunmen_named_in_a_battle_are_its_perpetrator() -> None:
     doc = SimpleNamespace(actors=[ActorMention(0, 2, "UNKNOWN"), ActorMention(5, 7, "SYRIAN_GOV")])
     inc = SimpleNamespace(actors=[0, 1], tolls={}, events={"clash": 0, "takeover": 0, "attack": 1})
     assert sides(cast(Any, doc), cast(Any, inc), None) == ("UNKNOWN", ["SYRIAN_GOV"])
+
+
+def test_a_toll_raised_today_for_wednesdays_strikes_is_wednesdays_event() -> None:
+    """The raise is told today ("اليوم الجمعة"); the strikes were on Wednesday. The event's
+    day is the earliest day told with it, not the first one written."""
+    text = (
+        "رفع المرصد السوري، اليوم الجمعة، حصيلة قتلى الغارات التي استهدفت مواقع في مدينة "
+        "تدمر يوم الأربعاء الماضي إلى 57 قتيلاً من المقاتلين الموالين لإيران."
+    )
+    ex = run(text, published="2024-11-22T14:00:00+03:00")
+    assert [(i.killed, i.occurred_on) for i in current(ex)] == [(57, date(2024, 11, 20))]
