@@ -17,6 +17,7 @@ from stream.extract.lexicon import Lexicon, prefix_forms
 from stream.extract.normalize import norm
 
 ORG = "@ORG"
+BODY = "@BODY"  # "الهيئة": the commission named last (HTS in Idlib, the Hashd in Iraq)
 ATTACKERS = "@ATK"  # "المهاجمين": whoever attacked
 STATE = "@STATE"  # "الشرطة", "القوات الأمنية": the state where it happened
 _STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
@@ -38,14 +39,22 @@ def _forms(word: str) -> set[str]:
     return forms | {f[:-1] for f in forms if f.endswith("ا") and len(f) >= 4}
 
 
-def _resolve(matches: list[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
+def _resolve(
+    words: list[str], matches: list[tuple[int, int, str]], lex: Lexicon
+) -> list[tuple[int, int, str]]:
     out = []
     last_org: str | None = None
+    last_body: str | None = None
     for start, end, code in matches:
         if code == ORG:
             code = last_org or lex.default_organisation
-        elif code in lex.organisations:
+        elif code == BODY:
+            code = last_body or lex.default_body
+        if code in lex.organisations:
             last_org = code
+        named = lex.body_names.match_at(words, start)
+        if named is not None and named.end == end:
+            last_body = code
         out.append((start, end, code))
     return out
 
@@ -132,7 +141,7 @@ def find_actors(words: list[str], lex: Lexicon) -> list[ActorMention]:
         ActorMention(
             start, end, code, "attacker" if start in owners else _role(words, start, end, lex)
         )
-        for start, end, code in _resolve(kept, lex)
+        for start, end, code in _resolve(words, kept, lex)
     ]
     return _accused(words, mentions, lex)
 

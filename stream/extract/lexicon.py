@@ -267,6 +267,9 @@ class Lexicon:
     actors: PhraseIndex[str]
     organisations: tuple[str, ...]
     default_organisation: str
+    #: the names a later "الهيئة" may point back to (matched as the actor lexicon does)
+    body_names: PhraseIndex[str]
+    default_body: str
     roles: PhraseIndex[str]
     events: PhraseIndex[str]
     attack_verbs: PhraseIndex[str]
@@ -358,6 +361,8 @@ def lexicon() -> Lexicon:
         actors=phrase_index(actors_data["actors"]),
         organisations=tuple(actors_data["organisations"]),
         default_organisation=actors_data["default_organisation"],
+        body_names=phrase_index({"body": actors_data["body_names"]}),
+        default_body=actors_data["default_body"],
         roles=phrase_index(triggers["roles"], suffixes=True, article=True),
         events=phrase_index(triggers["events"], suffixes=True, article=True),
         attack_verbs=phrase_index({"attack": triggers["attack_verbs"]}, suffixes=True),

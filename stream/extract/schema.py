@@ -51,6 +51,8 @@ class ActorsFile(_File):
     actors: dict[str, Words]
     organisations: list[str]
     default_organisation: str
+    body_names: Words
+    default_body: str
 
 
 class TriggersFile(_File):

@@ -18,6 +18,16 @@ def test_the_organisation_resolves_to_the_one_named_before(lex: Lexicon) -> None
     assert [c for c, _ in actors("نفذ التنظيم هجوماً", lex)] == ["ISIS"]
 
 
+def test_the_commission_is_the_one_named_before_it(lex: Lexicon) -> None:
+    """ "الهيئة" is HTS after "هيئة تحرير الشام" (or with nothing named), the Hashd after
+    "هيئة الحشد الشعبي"; militias named in between do not capture it."""
+    iraq = "أصيب خمسة من منتسبي هيئة الحشد الشعبي بهجوم لداعش على أحد أفواج الهيئة"
+    assert [c for c, _ in actors(iraq, lex)] == ["IRAN_BACKED", "ISIS", "IRAN_BACKED"]
+    idlib = "هاجمت هيئة تحرير الشام مواقع الميليشيات الإيرانية، وقالت الهيئة إن"
+    assert [c for c, _ in actors(idlib, lex)][-1] == "HTS"
+    assert [c for c, _ in actors("قالت الهيئة إن مقاتليها صدوا الهجوم", lex)] == ["HTS"]
+
+
 def test_attacker_by_verb_before_and_after(lex: Lexicon) -> None:
     assert ("ISIS", "attacker") in actors("شنت خلايا داعش هجوماً على حاجز", lex)
     assert ("ISIS", "attacker") in actors("تنظيم الدولة الإسلامية يهاجم مواقع", lex)

@@ -291,3 +291,14 @@ def test_a_toll_raised_today_for_wednesdays_strikes_is_wednesdays_event() -> Non
     )
     ex = run(text, published="2024-11-22T14:00:00+03:00")
     assert [(i.killed, i.occurred_on) for i in current(ex)] == [(57, date(2024, 11, 20))]
+
+
+def test_a_month_named_with_the_day_is_not_the_events_day() -> None:
+    """ "مساء السبت، السادس من كانون الثاني 2024": the month is not a day of its own, so the
+    earliest day told is Saturday, not 1 January."""
+    text = (
+        "قتل عنصران من الحشد الشعبي وأصيب ثلاثة آخرون مساء السبت، السادس من كانون الثاني "
+        "2024، بهجوم لداعش على أحد الأفواج في قضاء طوزخورماتو."
+    )
+    ex = run(text, published="2024-01-06T22:30:00+03:00")
+    assert [(i.killed, i.occurred_on) for i in ex.incidents] == [(2, date(2024, 1, 6))]
