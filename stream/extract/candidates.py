@@ -317,7 +317,7 @@ def read_sentence(
         ]
         # the earliest day told with it ("رفع اليوم الجمعة حصيلة غارات الأربعاء"); a month or
         # a year alone ("كانون الثاني 2024") is no day, unless nothing finer is told
-        days = [d.value for d in dates if d.kind not in ("month", "year")]
+        days = [d.value for d in dates if d.value and d.kind not in ("month", "year")]
         when = min(days) if days else (dates[0].value if dates else None)
         explicit_old = any(
             d.kind in ("absolute", "month", "year") and old(d.value, doc.anchor, RECALL_DAYS)
