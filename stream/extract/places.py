@@ -72,6 +72,8 @@ class PlaceMention:
     #: "بادية الرصافة", "جنوب تدمر": the event is around the place (ranked as the
     #: governorate-level phrase it used to be lifted to, so the choice among places holds)
     around: bool = False
+    #: "بغداد - واع": where the outlet wrote from, the report's place only when it names none
+    dateline: bool = False
 
     @property
     def rank(self) -> int:
@@ -170,14 +172,19 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             else:
                 around = True  # "بادية الرصافة": the country around a town, not the province
         bearing = bool(prev_forms & w.directions)
-        # "مراسل دير الزور 24": an outlet's name, not where anything happened
-        outlet = m.end < len(words) and words[m.end] in w.outlet_tags
+        # "مراسل دير الزور 24": an outlet's name, not where anything happened; "بغداد - واع",
+        # "أربيل (كوردستان 24)-": the dateline names where the outlet wrote from
+        dateline = m.start == 0 and any(t in _DATELINE_MARKS for t in words[m.end : m.end + 2])
+        outlet = dateline or (m.end < len(words) and words[m.end] in w.outlet_tags)
         reference = place.kind != "governorate" and (
             bearing or outlet or _destination(words, m.start, w)
         )
         around = around or (reference and bearing)
-        out.append(PlaceMention(start, m.end, place, reference, around))
+        out.append(PlaceMention(start, m.end, place, reference, around, dateline))
     return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
+
+
+_DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})
 
 
 def _country_of(words: list[str], start: int, w: WordsFile) -> bool:
@@ -254,7 +261,7 @@ def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:
     ]
     usable = consistent or usable
     votes = Counter(m.place.admin1 for m in usable)
-    return min(usable, key=lambda m: (m.rank, -votes[m.place.admin1], m.start))
+    return min(usable, key=lambda m: (m.rank, m.dateline, -votes[m.place.admin1], m.start))
 
 
 def article_governorate(mentions: list[PlaceMention], gaz: Gazetteer | None = None) -> Place | None:
@@ -263,6 +270,7 @@ def article_governorate(mentions: list[PlaceMention], gaz: Gazetteer | None = No
     مدفعي استهدف موقعاً لهم") happened there, as a reader would assume."""
     gaz = gaz or gazetteer()
     named = [m.place.admin1 for m in mentions if m.place.admin1 and not m.reference]
+    named = named or [m.place.admin1 for m in mentions if m.place.admin1 and m.dateline]
     if not named:
         return None
     votes = Counter(named)

@@ -167,3 +167,22 @@ def test_the_eastern_countryside_of_a_seat_is_its_governorate() -> None:
 def test_a_local_outlets_name_is_not_a_place_of_the_event() -> None:
     found = find_places(words_of("وقال مراسل دير الزور 24 إن الهجوم وقع في حسرات"), gaz())
     assert [m.reference for m in found if m.place.name_en == "Deir ez-Zor"] == [True]
+
+
+def test_a_dateline_is_where_the_outlet_wrote_from() -> None:
+    """ "أربيل (كوردستان 24)-" and "بغداد - واع" open the text: not the event's place, but
+    the report's governorate when it names no other place."""
+    from stream.extract.places import article_governorate, gazetteer
+
+    erbil = find_places(
+        words_of("أربيل (كوردستان 24)- قتل ضابطان قرب دبس شمال غرب كركوك"), gazetteer()
+    )
+    first = erbil[0]
+    assert (first.place.name_en, first.reference, first.dateline) == ("Erbil", True, True)
+    best = most_specific(erbil)
+    assert best is not None and best.place.name_en == "Kirkuk"
+    baghdad = find_places(
+        words_of("بغداد - واع\\nاستهدفت طائرة مسيرة مركبة في حي المشتل"), gazetteer()
+    )
+    found = article_governorate(baghdad, gazetteer())
+    assert found is not None and found.admin1 == "IQ-BG"
