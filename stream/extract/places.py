@@ -230,7 +230,9 @@ def _unlisted(words: list[str], known: list[PlaceMention], w: WordsFile) -> list
 def _destination(words: list[str], start: int, w: WordsFile) -> bool:
     """ "نقل الجرحى إلى مشفى مدينة X", "انطلاقاً من X": where people went or came from."""
     k = start - 1
-    while k >= 0 and k >= start - 3 and set(prefix_forms(words[k])) & w.place_nouns:
+    while (
+        k >= 0 and k >= start - 4 and set(prefix_forms(words[k])) & (w.place_nouns | w.away_links)
+    ):
         k -= 1
     return k >= 0 and bool(set(prefix_forms(words[k])) & w.away)
 

@@ -169,6 +169,7 @@ class WordsFile(_File):
     settlement_nouns: WordSet
     not_place_names: WordSet
     away: WordSet
+    away_links: WordSet
     aside_openers: WordSet
 
 

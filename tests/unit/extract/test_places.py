@@ -186,3 +186,15 @@ def test_a_dateline_is_where_the_outlet_wrote_from() -> None:
     )
     found = article_governorate(baghdad, gazetteer())
     assert found is not None and found.admin1 == "IQ-BG"
+
+
+def test_where_the_aircraft_came_from_is_not_the_place() -> None:
+    """ "شن عدواناً انطلاقاً من اتجاه منطقة التنف استهدف مباني داخل تدمر": Palmyra."""
+    from stream.extract.places import gazetteer
+
+    text = "شن العدو عدواناً جوياً انطلاقاً من اتجاه منطقة التنف، استهدف مباني داخل تدمر"
+    found = find_places(words_of(text), gazetteer())
+    assert [(m.place.name_en, m.reference) for m in found] == [
+        ("Al-Tanf", True),
+        ("Palmyra", False),
+    ]
