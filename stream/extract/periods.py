@@ -74,11 +74,12 @@ def ago(doc: Document, c: Clause, lex: Lexicon) -> bool:
 
 
 def compared_since(doc: Document, start: int, end: int) -> set[int]:
-    """Positions of "منذ" that close a comparison ("أعنف قصف … منذ عام 2020"), not a period."""
+    """Positions of "منذ" that close a comparison ("أعنف قصف … منذ عام 2020"), not a period.
+    The superlative may stand ten words back ("في أعلى عدد من القتلى تخلفه غارات … منذ")."""
     return {
         m.start
         for m in doc.within(doc.cues["since"], start, end)
-        if doc.within(doc.cues["superlatives"], m.start - 5, m.start)
+        if doc.within(doc.cues["superlatives"], m.start - 10, m.start)
     }
 
 

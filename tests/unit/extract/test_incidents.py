@@ -302,3 +302,16 @@ def test_a_month_named_with_the_day_is_not_the_events_day() -> None:
     )
     ex = run(text, published="2024-01-06T22:30:00+03:00")
     assert [(i.killed, i.occurred_on) for i in ex.incidents] == [(2, date(2024, 1, 6))]
+
+
+def test_the_highest_toll_since_the_war_began_is_a_comparison_not_a_period() -> None:
+    """The superlative may stand several words before "منذ"; the strike is still an
+    incident, not a tally since 2011."""
+    text = (
+        "بلغت حصيلة الضربات الإسرائيلية على تدمر، أمس الأربعاء، 79 قتيلاً من المقاتلين "
+        "الموالين لإيران، في أعلى عدد من القتلى تخلفه غارات إسرائيلية على هذه المجموعات "
+        "منذ اندلاع النزاع في 2011."
+    )
+    ex = run(text, published="2024-11-21T07:10:00+03:00")
+    assert [i.killed for i in current(ex)] == [79]
+    assert not ex.tallies
