@@ -175,7 +175,11 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         # "مراسل دير الزور 24": an outlet's name, not where anything happened; "بغداد - واع",
         # "أربيل (كوردستان 24)-": the dateline names where the outlet wrote from
         dateline = m.start == 0 and any(t in _DATELINE_MARKS for t in words[m.end : m.end + 2])
-        outlet = dateline or (m.end < len(words) and words[m.end] in w.outlet_tags)
+        outlet = (
+            dateline
+            or (m.end < len(words) and words[m.end] in w.outlet_tags)
+            or bool(prev_forms & w.affiliation_words)
+        )
         reference = place.kind != "governorate" and (
             bearing or outlet or _destination(words, m.start, w)
         )

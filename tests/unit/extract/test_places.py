@@ -198,3 +198,14 @@ def test_where_the_aircraft_came_from_is_not_the_place() -> None:
         ("Al-Tanf", True),
         ("Palmyra", False),
     ]
+
+
+def test_a_place_naming_an_office_is_its_affiliation() -> None:
+    """ "أعلنت مديرية صحة حماة أن … في محيط مدينة مصياف": the strike was near Masyaf."""
+    from stream.extract.places import gazetteer
+
+    text = "أعلنت مديرية صحة حماة أن أربعة مواطنين قتلوا في محيط مدينة مصياف"
+    found = find_places(words_of(text), gazetteer())
+    best = most_specific(found)
+    assert [m.reference for m in found] == [True, False]
+    assert best is not None and best.place.name_en == "Masyaf"
