@@ -9,7 +9,7 @@ governorate.  Among the places an incident mentions, the most specific kind wins
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -171,7 +171,8 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
                 place = gaz.governorates[place.admin1]
             else:
                 around = True  # "بادية الرصافة": the country around a town, not the province
-        bearing = bool(prev_forms & w.directions)
+        # "جنوب مدينة كوباني", "على طريق أثريا": around the place (a bearing, a road to it)
+        bearing = _bearing(words, m.start, w) or _road_to(words, m.start, w)
         # "مراسل دير الزور 24": an outlet's name, not where anything happened; "بغداد - واع",
         # "أربيل (كوردستان 24)-": the dateline names where the outlet wrote from
         dateline = m.start == 0 and any(t in _DATELINE_MARKS for t in words[m.end : m.end + 2])
@@ -184,11 +185,40 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             bearing or outlet or _destination(words, m.start, w)
         )
         around = around or (reference and bearing)
-        out.append(PlaceMention(start, m.end, place, reference, around, dateline))
+        mention = PlaceMention(start, m.end, place, reference, around, dateline)
+        if m.start > 0 and words[m.start - 1] == "(" and out and out[-1].place == place:
+            # "عين العرب (كوباني)": the same place named again, as it was told
+            mention = replace(out[-1], start=start, end=m.end)
+        out.append(mention)
     return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
 
 
 _DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})
+
+
+def _direction(word: str, w: WordsFile) -> bool:
+    return bool(set(prefix_forms(word)) & w.directions) or word.removeprefix("ال") in w.directions
+
+
+def _bearing(words: list[str], start: int, w: WordsFile) -> bool:
+    """ "جنوب مدينة كوباني", "إلى الجنوب من كوباني", "في الجنوب الشرقي لكوباني": a bearing
+    from the place, so the event lies around it, not in it."""
+    k = start - 1
+    if k >= 0 and set(prefix_forms(words[k])) & w.place_nouns:
+        k -= 1  # "جنوب مدينة X"
+    if k < 0:
+        return False
+    if _direction(words[k], w):
+        return True
+    return words[k] == "من" and k >= 1 and _direction(words[k - 1], w)
+
+
+def _road_to(words: list[str], start: int, w: WordsFile) -> bool:
+    """ "على طريق أثريا", "أوتوستراد دمشق – درعا": the road leading to the place."""
+    k = start - 1
+    if k >= 0 and words[k] in _DATELINE_MARKS:
+        k -= 2  # the second town of "طريق دمشق – السويداء"
+    return k >= 0 and bool(set(prefix_forms(words[k])) & w.road_words)
 
 
 def _country_of(words: list[str], start: int, w: WordsFile) -> bool:
@@ -267,7 +297,17 @@ def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:
     ]
     usable = consistent or usable
     votes = Counter(m.place.admin1 for m in usable)
-    return min(usable, key=lambda m: (m.rank, m.dateline, -votes[m.place.admin1], m.start))
+    # among equals, an outlet's dateline or where people came from or went to comes last
+    return min(
+        usable,
+        key=lambda m: (
+            m.rank,
+            m.dateline,
+            m.reference and not m.around,
+            -votes[m.place.admin1],
+            m.start,
+        ),
+    )
 
 
 def article_governorate(mentions: list[PlaceMention], gaz: Gazetteer | None = None) -> Place | None:

@@ -209,3 +209,22 @@ def test_a_place_naming_an_office_is_its_affiliation() -> None:
     best = most_specific(found)
     assert [m.reference for m in found] == [True, False]
     assert best is not None and best.place.name_en == "Masyaf"
+
+
+def test_bearings_told_every_way_are_around_the_town() -> None:
+    for text in (
+        "على بعد 15 كيلومتراً جنوب مدينة كوباني",
+        "إلى الجنوب من كوباني",
+        "في الجنوب الشرقي لكوباني",
+    ):
+        assert _real(text) == [("Kobani", "SY-HL", True)], text
+
+
+def test_a_road_named_for_a_town_is_around_it() -> None:
+    """ "على طريق السخنة": near Al-Sukhnah, not in it; "طريق دمشق – السويداء": both ends."""
+    assert _real("كمين على طريق السخنة") == [("Al-Sukhnah", "SY-HI", True)]
+    assert [a for *_, a in _real("على طريق دمشق – السويداء")] == [True, True]
+
+
+def test_a_name_repeated_in_parentheses_keeps_how_it_was_told() -> None:
+    assert _real("في ريف عين العرب (كوباني)") == [("Kobani", "SY-HL", True)] * 2
