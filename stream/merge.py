@@ -87,6 +87,8 @@ class MergeConfig(BaseModel):
     area_km: float = Field(default=60.0, gt=0)
     #: A city (or subdistrict) contains the places this near its centre.
     city_km: float = Field(default=12.0, gt=0)
+    #: The country around a town ("بادية الرصافة", "جنوب تدمر") holds places this near it.
+    vicinity_km: float = Field(default=60.0, gt=0)
     #: Two differently named points this near are one place (a village and its outskirts).
     same_place_km: float = Field(default=3.0, ge=0)
     #: A place is a border event with a governorate-level place next door ("بادية حماة
@@ -348,6 +350,8 @@ def place_relation(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[PlaceRel
     if max(ra, rb) >= 1:
         # a city holds its quarters and outskirts; an area (district, desert) its places
         radius = cfg.area_km if max(ra, rb) >= _AREA_RANK else cfg.city_km
+        if wide.vicinity and _kinds().get(wide.name_en, 0) < _AREA_RANK:
+            radius = cfg.vicinity_km  # "جنوب تدمر": near the town, not a whole district
         if km is not None and km <= radius:
             return "contained", f"{narrow.name_en} {km:.0f} km from {wide.name_en}"
         if km is None and max(ra, rb) >= _AREA_RANK and wide.admin1 == narrow.admin1:
