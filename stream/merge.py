@@ -22,10 +22,10 @@ when in doubt there are two incidents):
   one inside the other (a city within ``city_km``, a district or desert within ``area_km``,
   a governorate-level place such as "ريف حماة الشرقي" by its governorate, never by the
   distance to its centre; the country around a town, ``Location.vicinity`` — "بادية
-  الرصافة", "جنوب تدمر", "على طريق السخنة" — within ``vicinity_km``), or a governorate-level place and one on the other side of its
-  governorate's line, within ``border_km`` of it (:mod:`marsad.geography`); two different
-  points (an ambush 7 km away) never merge. A report without a place
-  needs ``min_similarity_without_place`` word overlap;
+  الرصافة", "جنوب تدمر", "على طريق السخنة" — within ``vicinity_km``), or a
+  governorate-level place and one on the other side of its governorate's line, within
+  ``border_km`` of it (:mod:`marsad.geography`); two different points (an ambush 7 km away)
+  never merge. A report without a place needs ``min_similarity_without_place`` word overlap;
 * evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
   containment, 0.5 a border), same day 0.5, same known perpetrator 1 (``UNKNOWN`` adds
   nothing), same sub-event 0.5 (an event type that differs lowers it, never splits alone),
