@@ -201,6 +201,13 @@ def resolve_state(actors: list[ActorMention], places: list[PlaceMention]) -> lis
     return [replace(a, code=code, generic=True) if a.code == STATE else a for a in actors]
 
 
+def _a_word_not_a_month(nt: NormText, token: Token, lex: Lexicon) -> bool:
+    """ "أب" (a father, "بيك أب") normalizes to August's "آب": the written hamza tells them
+    apart, so the original spelling is read here, where it is still at hand."""
+    written = nt.original_slice(token.start, token.end)
+    return any(written == w or written[1:] == w for w in lex.words.not_months)
+
+
 def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
     nt = normalize(text)
     tokens = tokenize(nt.text)
@@ -214,6 +221,11 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
             clause_sentence.append(s.index)
     found = _scan(lex).find_all(words)
     places = find_places(words)
+    dates = [
+        d
+        for d in find_dates(words, lex, anchor)
+        if not (d.kind == "month" and _a_word_not_a_month(nt, tokens[d.start], lex))
+    ]
     roles = found.pop(" roles")
     events = found.pop(" events")
     breakdown = found.pop(" breakdown")
@@ -227,7 +239,7 @@ def read(text: str, anchor: date | None, lex: Lexicon) -> Document:
         anchor=anchor,
         actors=resolve_state(find_actors(words, lex), places),
         places=places,
-        dates=find_dates(words, lex, anchor),
+        dates=dates,
         quantities=_singulars(words, roles, find_quantities(words, lex), lex),
         roles=roles,
         events=events,

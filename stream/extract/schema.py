@@ -170,6 +170,7 @@ class WordsFile(_File):
     not_place_names: WordSet
     away: WordSet
     away_links: WordSet
+    not_months: list[str]
     road_words: WordSet
     affiliation_words: WordSet
     aside_openers: WordSet

@@ -42,3 +42,16 @@ def test_month_after_publication_means_last_year(lex: Lexicon) -> None:
 def test_no_anchor_gives_no_relative_date(lex: Lexicon) -> None:
     found = find_dates(words_of("قتل أمس"), lex, None)
     assert found and found[0].value is None
+
+
+def test_a_father_or_a_pick_up_is_not_august() -> None:
+    """ "أب" (hamza) and "آب" (madda) normalize alike; only the written month is August."""
+    from stream.extract.document import read
+    from stream.extract.lexicon import lexicon
+
+    def months(text: str) -> list[date | None]:
+        return [d.value for d in read(text, date(2024, 9, 5), lexicon()).dates if d.kind == "month"]
+
+    assert months("استهداف عجلة من نوع بيك أب في قضاء جوارتا") == []
+    assert months("قتل أب وابنه بقصف") == []
+    assert months("في آب الماضي") == [date(2024, 8, 1)]
