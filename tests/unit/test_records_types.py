@@ -198,7 +198,7 @@ def test_the_json_on_the_wire_is_unchanged() -> None:
     assert inc.to_json() == (
         '{"event_type":"Battles","sub_event_type":"Armed clash","perpetrator":"ISIS",'
         '"targets":["SYRIAN_GOV","IRAN_BACKED"],"location":{"name_ar":"البوكمال",'
-        '"name_en":"Al-Bukamal","admin1":"SY-DY","lat":null,"lon":null},'
+        '"name_en":"Al-Bukamal","admin1":"SY-DY","lat":null,"lon":null,"vicinity":false},'
         '"occurred_on":"2018-06-08","killed":64,"injured":null,"captured":null,'
         '"killed_by_actor":{"SYRIAN_GOV":41,"ISIS":23},"background":false,"evidence":"…",'
         '"confidence":0.9,"killed_qualifier":"at_least","injured_qualifier":null,'
