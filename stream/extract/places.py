@@ -38,6 +38,7 @@ KIND_RANK: dict[str, int] = {
     "city": 1,
     "subdistrict": 2,
     "district": 3,
+    "road": 3,  # between two towns (``_roads``); never in the gazetteer
     "mountain": 4,
     "desert": 4,
     "region": 4,
@@ -190,7 +191,50 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             # "عين العرب (كوباني)": the same place named again, as it was told
             mention = replace(out[-1], start=start, end=m.end)
         out.append(mention)
+    out = _roads(out, words, w)
     return sorted([*out, *_unlisted(words, out, w)], key=lambda m: m.start)
+
+
+def _roads(out: list[PlaceMention], words: list[str], w: WordsFile) -> list[PlaceMention]:
+    """ "على طريق دمشق – السويداء": a road between two towns is one place, the country
+    around the middle of the road, not one of its ends. Read as either end, two reports of
+    one ambush on the road (one naming it, one the nearer town) would be ~90 km apart."""
+    merged: list[PlaceMention] = []
+    for m in out:
+        prev = merged[-1] if merged and merged[-1].around else None
+        gap = words[prev.end : m.start] if prev is not None else []
+        if (
+            prev is not None
+            and _road_to(words, prev.start, w)
+            and (not gap or (len(gap) == 1 and gap[0] in _DATELINE_MARKS))
+            and _road_to(words, m.start, w)
+            and prev.place.lat is not None
+            and m.place.lat is not None
+        ):
+            # the ends stay, as references: their governorates are the road's too
+            road = replace(prev, end=m.end, place=_road(prev.place, m.place))
+            merged[-1:] = [road, replace(prev, around=False), replace(m, around=False)]
+            continue
+        merged.append(m)
+    return merged
+
+
+def _road(a: Place, b: Place) -> Place:
+    from marsad.geography import admin1_at
+
+    lat = (a.lat + b.lat) / 2  # type: ignore[operator]
+    lon = (a.lon + b.lon) / 2  # type: ignore[operator]
+    return Place(
+        name_en=f"{a.name_en}–{b.name_en} road",
+        name_ar=f"طريق {a.name_ar} – {b.name_ar}",
+        kind="road",
+        # the governorate of the middle when it is one of the ends' (the outlines are coarse:
+        # the middle of Damascus–As-Suwayda falls in Daraa), else the destination's
+        admin1=middle if (middle := admin1_at(lat, lon)) in (a.admin1, b.admin1) else b.admin1,
+        country=b.country,
+        lat=round(lat, 4),
+        lon=round(lon, 4),
+    )
 
 
 _DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})

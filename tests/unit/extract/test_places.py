@@ -221,9 +221,33 @@ def test_bearings_told_every_way_are_around_the_town() -> None:
 
 
 def test_a_road_named_for_a_town_is_around_it() -> None:
-    """ "على طريق السخنة": near Al-Sukhnah, not in it; "طريق دمشق – السويداء": both ends."""
+    """ "على طريق السخنة": near Al-Sukhnah, not in it."""
     assert _real("كمين على طريق السخنة") == [("Al-Sukhnah", "SY-HI", True)]
-    assert [a for *_, a in _real("على طريق دمشق – السويداء")] == [True, True]
+
+
+def test_a_road_between_two_towns_is_around_its_middle() -> None:
+    """ "طريق دمشق – السويداء": one place, the road; its ends stay as references (not
+    around), so their governorates still count as the report's."""
+    from stream.extract.places import gazetteer
+
+    for text in ("كمين على طريق دمشق – السويداء", "على أوتوستراد دمشق - السويداء الدولي"):
+        found = find_places(words_of(text), gazetteer())
+        road, *ends = found
+        assert (road.place.name_en, road.around, road.place.kind) == (
+            "Damascus–As-Suwayda road",
+            True,
+            "road",
+        ), text
+        assert [(m.place.name_en, m.around, m.reference) for m in ends] == [
+            ("Damascus", False, True),
+            ("As-Suwayda", False, True),
+        ], text
+        damascus, suwayda = (m.place for m in ends)
+        assert road.place.lat is not None and damascus.lat is not None and suwayda.lat is not None
+        assert min(damascus.lat, suwayda.lat) < road.place.lat < max(damascus.lat, suwayda.lat)
+        assert road.place.admin1 in ("SY-DI", "SY-SU"), road.place.admin1
+    # two towns not joined by a road word stay two places
+    assert [n for n, *_ in _real("في دمشق والسويداء")] == ["Damascus", "As-Suwayda"]
 
 
 def test_a_name_repeated_in_parentheses_keeps_how_it_was_told() -> None:
