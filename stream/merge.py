@@ -95,12 +95,15 @@ class MergeConfig(BaseModel):
     same_place_km: float = Field(default=3.0, ge=0)
     #: A place is a border event with a governorate-level place next door ("بادية حماة
     #: الشرقية") only this near that governorate's outline (an area: this plus ``area_km``).
-    border_km: float = Field(default=30.0, ge=0)
+    border_km: float = Field(default=45.0, ge=0)
     min_similarity_without_place: float = Field(default=0.35, ge=0, le=1)
     #: The evidence two reports need to be one event (see ``same_event``).
     min_evidence: float = Field(default=2.0, ge=0)
     #: The part of it that is not place and day (actors, types, toll, words).
     min_corroboration: float = Field(default=0.5, ge=0)
+    #: ... when the places only meet across a governorate line: two provinces side by side
+    #: hold many same-day events of one actor, so the actor alone does not make one event.
+    border_corroboration: float = Field(default=1.5, ge=0)
     #: What word overlap (0..1) adds to the evidence.
     similarity_weight: float = Field(default=3.0, ge=0)
     #: What was attacked, when both reports name it ("حافلة مبيت", "حاجز", "كنيسة"): an
@@ -355,6 +358,9 @@ def place_relation(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[PlaceRel
         if wide.vicinity and _kinds().get(wide.name_en, 0) < _AREA_RANK:
             radius = cfg.vicinity_km  # "جنوب تدمر": near the town, not a whole district
         if km is not None and km <= radius:
+            if wide.admin1 and narrow.admin1 and wide.admin1 != narrow.admin1:
+                # "جنوب القنيطرة" reaching Al-Kiswah: around a town, but across a line
+                return "border", f"{narrow.name_en} {km:.0f} km from {wide.name_en}, across a line"
             return "contained", f"{narrow.name_en} {km:.0f} km from {wide.name_en}"
         if km is None and max(ra, rb) >= _AREA_RANK and wide.admin1 == narrow.admin1:
             return "contained", f"{narrow.name_en} in {wide.admin1}"
@@ -487,7 +493,8 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
     reasons.append(f"text similarity {sim:.2f}")
     # Place and day alone are not an event: two attacks in one town on one day are common.
     corroboration = evidence - _PLACE_WEIGHT[relation] - (0.5 if days_apart == 0 else 0.0)
-    if evidence < cfg.min_evidence or corroboration < cfg.min_corroboration:
+    needed = cfg.border_corroboration if relation == "border" else cfg.min_corroboration
+    if evidence < cfg.min_evidence or corroboration < max(needed, cfg.min_corroboration):
         return None
     return MatchDecision(incident_id=None, score=round(evidence, 4), reasons=reasons)
 

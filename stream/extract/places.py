@@ -156,6 +156,8 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         start = m.start
         prev = words[m.start - 1] if m.start > 0 else ""
         prev_forms = _base(prev)
+        if _a_common_word(words, m.start, m.end, prev_forms, w):
+            continue
         lifted = bool(prev_forms & w.province_words) or _country_of(words, m.start, w)
         if lifted and not prev_forms & w.province_words:
             start = m.start - 2  # "الريف الشرقي لدير الزور"
@@ -235,6 +237,18 @@ def _road(a: Place, b: Place) -> Place:
         lat=round(lat, 4),
         lon=round(lon, 4),
     )
+
+
+def _a_common_word(words: list[str], start: int, end: int, prev: set[str], w: WordsFile) -> bool:
+    """ "قافلة احتجاجية سلمية": a name that is also a common word (``word_names``) is a
+    place only where a place is expected: after a preposition, a place noun, a province
+    word or a bearing, with a preposition attached ("بسلمية"), or as the dateline."""
+    name = " ".join(words[start:end])
+    if name not in w.word_names:
+        return False  # not the bare word: a clitic is attached, or another alias matched
+    licensing = w.place_links | w.place_nouns | w.settlement_nouns | w.province_words
+    # a text's first word is its dateline ("القائم - واع")
+    return not (start == 0 or prev & licensing or _direction(words[start - 1], w))
 
 
 _DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})

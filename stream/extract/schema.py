@@ -173,6 +173,8 @@ class WordsFile(_File):
     not_months: list[str]
     road_words: WordSet
     affiliation_words: WordSet
+    word_names: WordSet
+    place_links: WordSet
     aside_openers: WordSet
 
 

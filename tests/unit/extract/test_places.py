@@ -252,3 +252,13 @@ def test_a_road_between_two_towns_is_around_its_middle() -> None:
 
 def test_a_name_repeated_in_parentheses_keeps_how_it_was_told() -> None:
     assert _real("في ريف عين العرب (كوباني)") == [("Kobani", "SY-HL", True)] * 2
+
+
+def test_a_name_that_is_also_a_common_word_is_a_place_only_where_one_is_expected() -> None:
+    """ "قافلة احتجاجية سلمية" is a peaceful convoy, not Al-Salamiyah; "في سلمية", "بادية
+    سلمية", "بسلمية", "غربي القائم" and a dateline are the places."""
+    assert [n for n, *_ in _real("قصف على قافلة احتجاجية سلمية قرب سد تشرين")] == ["Tishreen Dam"]
+    assert _real("الحكومة القائم عملها") == []
+    for text in ("اشتباكات في سلمية", "في بادية سلمية الشرقية", "قصف بسلمية", "القائم - واع"):
+        assert [n for n, *_ in _real(text)] in (["Al-Salamiyah"], ["Al-Qaim"]), text
+    assert [n for n, *_ in _real("غربي القائم")] == ["Al-Qaim"]

@@ -14,7 +14,7 @@ from itertools import permutations
 from typing import Any
 
 from marsad.records import Location
-from stream.merge import Candidate, MergeConfig, same_event
+from stream.merge import Candidate, MergeConfig, place_relation, same_event
 from stream.merge_step import MergeBook, partition_key
 from tests.unit.stream.helpers import NOW, candidate
 
@@ -177,6 +177,56 @@ def test_a_place_deep_in_the_next_governorate_is_no_border_event() -> None:
     assert same_event(hama, deep, CFG) is None
     assert same_event(hama, near, CFG) is not None
     assert same_event(hama, deep, CFG.model_copy(update={"border_km": 60})) is not None
+
+
+def test_across_a_line_the_actor_alone_does_not_make_one_event() -> None:
+    """Two provinces side by side hold many same-day events of one actor: reports that meet
+    only across a governorate line need more than the perpetrator (``border_corroboration``):
+    the same toll, the same kind of attack or alike wording."""
+    quneitra = Location(name_ar="ريف القنيطرة", name_en="Quneitra Governorate", admin1="SY-QU")
+    rif = Location(name_ar="ريف دمشق", name_en="Rif Dimashq Governorate", admin1="SY-RD")
+    house = report("q", 0, location=quneitra, killed=1, evidence="استهداف منزل في بلدة طرنجة")
+    strike = report(
+        "r",
+        30,
+        location=rif,
+        killed=6,
+        event_type="Explosions/Remote violence",
+        sub_event_type="Air/drone strike",
+        evidence="غارة مسيرة قرب الكسوة جنوب العاصمة",
+    )
+    assert same_event(house, strike, CFG) is None
+    # the same pair, were the actor enough across a line
+    assert same_event(house, strike, CFG.model_copy(update={"border_corroboration": 0.5}))
+    retold = report("t", 60, location=rif, killed=1, evidence="استهداف منزل في بلدة طرنجة")
+    decision = same_event(house, retold, CFG)
+    assert decision is not None and "same toll 1" in decision.reasons
+
+
+def test_the_country_around_a_town_across_a_line_is_a_border_event() -> None:
+    """ "جنوب القنيطرة" is an area around Quneitra; Al-Kiswah, 47 km away in Rif Dimashq,
+    is inside that radius but across a line: a border event, held to its stronger test."""
+    around = Location(
+        name_ar="القنيطرة", name_en="Quneitra", admin1="SY-QU", lat=33.126, lon=35.824, vicinity=True
+    )
+    kiswah = Location(name_ar="الكسوة", name_en="Al-Kiswah", admin1="SY-RD", lat=33.36, lon=36.24)
+    a = report("q", 0, location=around, killed=1, evidence="قصف اسرائيلي")
+    b = report(
+        "k",
+        30,
+        location=kiswah,
+        killed=6,
+        event_type="Explosions/Remote violence",
+        sub_event_type="Air/drone strike",
+        evidence="غارة مسيرة",
+    )
+    relation, why = place_relation(a.incident, b.incident, CFG)
+    assert relation == "border" and "across a line" in why
+    assert same_event(a, b, CFG) is None
+    inside = kiswah.model_copy(update={"admin1": "SY-QU"})  # were Al-Kiswah in Quneitra
+    assert place_relation(a.incident, report("i", 30, location=inside).incident, CFG)[0] == (
+        "contained"
+    )
 
 
 def test_the_country_around_a_town_holds_a_point_near_it_but_the_town_does_not() -> None:
