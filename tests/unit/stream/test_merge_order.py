@@ -206,9 +206,8 @@ def test_across_a_line_the_actor_alone_does_not_make_one_event() -> None:
 def test_the_country_around_a_town_across_a_line_is_a_border_event() -> None:
     """ "جنوب القنيطرة" is an area around Quneitra; Al-Kiswah, 47 km away in Rif Dimashq,
     is inside that radius but across a line: a border event, held to its stronger test."""
-    around = Location(
-        name_ar="القنيطرة", name_en="Quneitra", admin1="SY-QU", lat=33.126, lon=35.824, vicinity=True
-    )
+    town = Location(name_ar="القنيطرة", name_en="Quneitra", admin1="SY-QU", lat=33.126, lon=35.824)
+    around = town.model_copy(update={"vicinity": True})
     kiswah = Location(name_ar="الكسوة", name_en="Al-Kiswah", admin1="SY-RD", lat=33.36, lon=36.24)
     a = report("q", 0, location=around, killed=1, evidence="قصف اسرائيلي")
     b = report(
