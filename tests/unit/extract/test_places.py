@@ -209,6 +209,10 @@ def test_a_place_naming_an_office_is_its_affiliation() -> None:
     best = most_specific(found)
     assert [m.reference for m in found] == [True, False]
     assert best is not None and best.place.name_en == "Masyaf"
+    # a security directorate, told after its title: "مدير الأمن العام باللاذقية"
+    text = "قال مدير الأمن العام باللاذقية إن مسلحين هاجموا حواجز في مدينة جبلة"
+    best = most_specific(find_places(words_of(text), gazetteer()))
+    assert best is not None and best.place.name_en == "Jableh"
 
 
 def test_bearings_told_every_way_are_around_the_town() -> None:
