@@ -40,12 +40,14 @@ only the one of them that matches best links.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -98,7 +100,7 @@ class MergeConfig(BaseModel):
     border_km: float = Field(default=45.0, ge=0)
     min_similarity_without_place: float = Field(default=0.35, ge=0, le=1)
     #: The evidence two reports need to be one event (see ``same_event``).
-    min_evidence: float = Field(default=2.0, ge=0)
+    min_evidence: float = Field(default=2.25, ge=0)
     #: The part of it that is not place and day (actors, types, toll, words).
     min_corroboration: float = Field(default=0.5, ge=0)
     #: ... when the places only meet across a governorate line: two provinces side by side
@@ -189,7 +191,9 @@ def _place_names(inc: Incident) -> set[str]:
     return {n for n in names if n}
 
 
-def _tokens(text: str) -> set[str]:
+def tokens(text: str) -> set[str]:
+    """A text's words as the merge step compares them: normalised, without stop words,
+    without a leading wa-/al- (``scripts/build_word_weights.py`` counts these)."""
     out = set()
     for tok in _norm(text).split():
         if tok in _STOP or len(tok) < 2:
@@ -228,12 +232,30 @@ def _objects(text: str, cfg: MergeConfig) -> frozenset[str]:
     return _objects_in(text, tuple(cfg.objects)) if cfg.objects else frozenset()
 
 
+#: How much each word says about which event a report tells (``scripts/build_word_weights.py``).
+WORD_WEIGHTS = Path(__file__).resolve().parent / "data" / "word_weights.json"
+
+
+@lru_cache(maxsize=1)
+def _weights() -> tuple[dict[str, float], float]:
+    data = json.loads(WORD_WEIGHTS.read_text(encoding="utf-8"))
+    return data["weights"], float(data["rare"])
+
+
 def similarity(a: str, b: str) -> float:
-    """Jaccard overlap of normalised word sets: crude, but explainable and language-blind."""
-    ta, tb = _tokens(a), _tokens(b)
+    """Cosine of the two texts' word sets, each word weighted by its inverse document
+    frequency over many conflict reports: "قتل", "قوات" weigh little, an event's own words
+    ("ورشة", "الكمأة", a village) much. 0..1, explainable, and blind to word order."""
+    ta, tb = tokens(a), tokens(b)
     if not ta or not tb:
         return 0.0
-    return len(ta & tb) / len(ta | tb)
+    weights, rare = _weights()
+    w2 = {t: weights.get(t, rare) ** 2 for t in ta | tb}
+    norm_a = math.sqrt(sum(w2[t] for t in ta))
+    norm_b = math.sqrt(sum(w2[t] for t in tb))
+    if not norm_a or not norm_b:
+        return 0.0
+    return round(min(1.0, sum(w2[t] for t in ta & tb) / (norm_a * norm_b)), 6)
 
 
 def _km(a: Incident, b: Incident) -> float | None:

@@ -16,7 +16,15 @@ import pytest
 from scripts.check_merge_gold import check_file
 
 MERGE = Path(__file__).resolve().parents[2] / "fixtures" / "merge"
-FILES = ["test_a.jsonl", "test_b.jsonl", "dev.jsonl", "dev_b.jsonl", "dev_c.jsonl", "dev_d.jsonl"]
+FILES = [
+    "test_a.jsonl",
+    "test_b.jsonl",
+    "dev.jsonl",
+    "dev_b.jsonl",
+    "dev_c.jsonl",
+    "dev_d.jsonl",
+    "dev_e.jsonl",
+]
 #: the frozen test split: change it only with a new split and a new README figure
 FROZEN = {
     "test_a.jsonl": "a714549318bd170f37035b328ea15dc865f6bf53630127d22289060797e40fcb",
