@@ -72,11 +72,11 @@ from stream.health import PipelineMetrics, StreamHealth, merge_decision
 from stream.merge import Candidate, Held, event_time, ids_near
 from stream.merge_step import (
     MergeOutcome,
+    candidate_key,
     candidates_of,
     index_entries,
     index_update,
     merge_candidate,
-    partition_key,
 )
 from stream.rules import RuleSet, SurgeRule, WindowRule
 from stream.stall import STALL_CHECK_S, Stall, check_stall, partition_positions
@@ -394,7 +394,7 @@ def create_app(
 
     async def merge(cand: Candidate) -> None:
         now = datetime.now(UTC)
-        key = partition_key(cand.incident)
+        key = candidate_key(cand)
         index = index_entries(gov_index[key])
         near = [i for i in ids_near(index, cand, rules.merge) if i in open_incidents]
         held = [

@@ -140,6 +140,10 @@ class Candidate(BaseModel):
     #: links to another only through the one of its article's incidents that matches it best.
     siblings: dict[int, Incident] = Field(default_factory=dict)
     incident: Incident
+    #: The country a report without a place is told in (its article's other incidents, or
+    #: the country it names: "القوات العراقية"), so it still meets that country's reports
+    #: (``stream.merge_step.partition_key``); ``None`` when the incident has a place.
+    country: str | None = None
 
 
 class MatchDecision(BaseModel):

@@ -53,18 +53,46 @@ __all__ = [
     "IndexUpdate",
     "MergeBook",
     "MergeOutcome",
+    "candidate_key",
     "candidates_of",
     "governorate",
     "index_entries",
     "index_update",
     "merge_candidate",
     "partition_key",
+    "told_in",
 ]
 
 
 def governorate(inc: Incident) -> str:
     """The incident's governorate (``admin1``), ``UNKNOWN`` without one."""
     return (inc.location.admin1 if inc.location else None) or "UNKNOWN"
+
+
+def candidate_key(cand: Candidate) -> str:
+    """The partition key of a candidate: its incident's country, else the country its
+    article was told in (``Candidate.country``), else ``UNKNOWN``."""
+    key = partition_key(cand.incident)
+    return (cand.country or key) if key == "UNKNOWN" else key
+
+
+def told_in(article: Article, extraction: Extraction) -> str | None:
+    """The country an article without a place for an incident is about: the country of its
+    other incidents, else the one its words name most ("العراق", "القوات السورية")."""
+    located = {partition_key(i) for i in extraction.incidents} - {"UNKNOWN"}
+    if len(located) == 1:
+        return located.pop()
+    from stream.extract.lexicon import lexicon
+    from stream.extract.normalize import norm
+
+    words = norm(f"{article.title or ''} {article.text}").split()
+    votes: dict[str, int] = {}
+    for country, names in lexicon().words.country_words.items():
+        votes[country] = sum(1 for w in words if w in names)
+    best = sorted(votes.items(), key=lambda kv: -kv[1])
+    if not best or best[0][1] == 0 or (len(best) > 1 and best[1][1] == best[0][1]):
+        return None
+    return best[0][0]
 
 
 def partition_key(inc: Incident) -> str:
@@ -87,6 +115,8 @@ def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[st
     new incident. ``Candidate.index`` is the incident's position in the extraction (the
     incident id hashes it), counted before the skip so it stays stable."""
     current = {i: inc for i, inc in enumerate(extraction.incidents) if not inc.background}
+    placeless = any(inc.location is None for inc in current.values())
+    country = told_in(article, extraction) if placeless else None
     for index, inc in current.items():
         cand = Candidate(
             article_id=article.id,
@@ -97,8 +127,9 @@ def candidates_of(article: Article, extraction: Extraction) -> Iterator[tuple[st
             title=article.title,
             incident=inc,
             siblings={i: other for i, other in current.items() if i != index},
+            country=country if inc.location is None else None,
         )
-        yield partition_key(inc), cand
+        yield candidate_key(cand), cand
 
 
 def index_entries(stored: Iterable[Sequence[Any]]) -> list[IndexEntry]:

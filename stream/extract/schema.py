@@ -174,6 +174,7 @@ class WordsFile(_File):
     road_words: WordSet
     affiliation_words: WordSet
     word_names: WordSet
+    country_words: dict[str, WordSet]
     place_links: WordSet
     aside_openers: WordSet
 

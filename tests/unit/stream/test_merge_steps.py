@@ -52,11 +52,36 @@ def test_candidates_skip_background_and_keep_positions() -> None:
     )
     incidents = [incident(background=True), incident(location=None), incident(location=MAYADIN)]
     out = list(candidates_of(article, Extraction(id="art-1", incidents=incidents)))
-    assert [(key, c.index) for key, c in out] == [("UNKNOWN", 1), ("SY", 2)]  # by country
+    # by country; the placeless one is told where its article's other incidents are
+    assert [(key, c.index) for key, c in out] == [("SY", 1), ("SY", 2)]
+    assert (out[0][1].country, out[1][1].country) == ("SY", None)
     first = out[0][1]
     assert (first.article_id, first.source, first.url) == ("art-1", "SOHR", article.url)
     assert first.published_at == article.published_at
     assert first.incident == incidents[1]
+
+
+def test_a_report_without_a_place_meets_the_reports_of_the_country_it_names() -> None:
+    """Item 4: any two reports that might tell one event must meet. A report naming no place
+    is keyed by the country its words name ("القوات العراقية"), not left alone under
+    ``UNKNOWN`` where nothing could ever merge with it; naming both countries as often, or
+    neither, it stays ``UNKNOWN``."""
+
+    def keys(text: str) -> list[str]:
+        article = Article(
+            id="a",
+            text=text,
+            source="x",
+            url="https://example.org/a",
+            published_at=datetime(2024, 8, 30, 9, 0, tzinfo=UTC),
+        )
+        extraction = Extraction(id="a", incidents=[incident(location=None)])
+        return [key for key, _ in candidates_of(article, extraction)]
+
+    assert keys("قتل 15 مسلحاً في عملية مشتركة للقوات العراقية والأمريكية في الصحراء") == ["IQ"]
+    assert keys("قتل عنصران من قوات الحكومة السورية بهجوم في البادية") == ["SY"]
+    assert keys("قتل عنصران بهجوم في البادية") == ["UNKNOWN"]
+    assert keys("مقاتلون من العراق قتلوا في سوريا") == ["UNKNOWN"]
 
 
 def test_index_entries_read_the_json_lists() -> None:
