@@ -213,6 +213,10 @@ def test_a_place_naming_an_office_is_its_affiliation() -> None:
     text = "قال مدير الأمن العام باللاذقية إن مسلحين هاجموا حواجز في مدينة جبلة"
     best = most_specific(find_places(words_of(text), gazetteer()))
     assert best is not None and best.place.name_en == "Jableh"
+    # a government named by its capital: "قوات حكومة دمشق"
+    text = "قتل خمسة من قوات حكومة دمشق بقصف مسيرة تركية جنوب القامشلي"
+    best = most_specific(find_places(words_of(text), gazetteer()))
+    assert best is not None and best.place.name_en == "Qamishli"
 
 
 def test_bearings_told_every_way_are_around_the_town() -> None:
