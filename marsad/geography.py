@@ -18,7 +18,7 @@ from typing import Any
 
 from marsad.vocabulary import DATA_DIR
 
-__all__ = ["BOUNDARIES", "admin1_at", "boundaries", "km_outside", "rings"]
+__all__ = ["BOUNDARIES", "boundaries", "km_outside", "rings"]
 
 BOUNDARIES = DATA_DIR / "boundaries.geojson"
 
@@ -52,15 +52,6 @@ def _inside(lon: float, lat: float, rings: list[list[tuple[float, float]]]) -> b
             if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
                 inside = not inside
     return inside
-
-
-def admin1_at(lat: float, lon: float) -> str | None:
-    """The governorate the point lies in, ``None`` outside every outline (the middle of a
-    road between two towns: which governorate it runs through there)."""
-    for admin1, rings_ in _rings().items():
-        if _inside(lon, lat, rings_):
-            return admin1
-    return None
 
 
 def km_outside(lat: float, lon: float, admin1: str) -> float | None:

@@ -8,6 +8,7 @@ governorate.  Among the places an incident mentions, the most specific kind wins
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -205,37 +206,72 @@ def _roads(out: list[PlaceMention], words: list[str], w: WordsFile) -> list[Plac
     for m in out:
         prev = merged[-1] if merged and merged[-1].around else None
         gap = words[prev.end : m.start] if prev is not None else []
-        if (
+        road = (
             prev is not None
             and _road_to(words, prev.start, w)
             and (not gap or (len(gap) == 1 and gap[0] in _DATELINE_MARKS))
             and _road_to(words, m.start, w)
+        )
+        if prev is None and merged:
+            prev, gap = merged[-1], words[merged[-1].end : m.start]
+        between = (
+            prev is not None
+            and not gap
+            and words[m.start].startswith("و")
+            and _between(words, prev.start, w)
+        )
+        if (
+            prev is not None
+            and (road or between)
             and prev.place.lat is not None
             and m.place.lat is not None
+            and prev.place.name_en != m.place.name_en
+            and _km_apart(prev.place, m.place) <= _MAX_LINE_KM
         ):
             # the ends stay, as references: their governorates are the road's too
-            road = replace(prev, end=m.end, place=_road(prev.place, m.place))
-            merged[-1:] = [road, replace(prev, around=False), replace(m, around=False)]
+            line = replace(
+                prev, end=m.end, place=_road(prev.place, m.place, road=bool(road)), around=True
+            )
+            ends = [replace(prev, around=False, reference=True), replace(m, reference=True)]
+            merged[-1:] = [line, *[replace(e, around=False) for e in ends]]
             continue
         merged.append(m)
     return merged
 
 
-def _road(a: Place, b: Place) -> Place:
-    from marsad.geography import admin1_at
+#: Two ends further apart are no road or line one event lies on: a namesake read for one of
+#: them ("بين الطيبة وأم المياذن" is Daraa's Al-Tayba, not the one in Homs the gazetteer has).
+_MAX_LINE_KM = 120.0
 
-    lat = (a.lat + b.lat) / 2  # type: ignore[operator]
-    lon = (a.lon + b.lon) / 2  # type: ignore[operator]
+
+def _km_apart(a: Place, b: Place) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))  # type: ignore[arg-type]
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def _between(words: list[str], start: int, w: WordsFile) -> bool:
+    """ "بين قضاء الجبايش وقضاء المدينة", "الطريق بين خناصر وأثريا", "بين بلدتي X وY"."""
+    k = start - 1
+    if k >= 0 and set(prefix_forms(words[k])) & (w.place_nouns | w.settlement_nouns):
+        k -= 1
+    return k >= 0 and "بين" in prefix_forms(words[k])
+
+
+def _road(a: Place, b: Place, *, road: bool = True) -> Place:
+    """The line between two places, at its middle; in the governorate of the second named
+    (the road's destination: "طريق دمشق – السويداء" is told by Suwayda's outlets)."""
     return Place(
-        name_en=f"{a.name_en}–{b.name_en} road",
-        name_ar=f"طريق {a.name_ar} – {b.name_ar}",
+        name_en=f"{a.name_en}–{b.name_en} road" if road else f"between {a.name_en} and {b.name_en}",
+        name_ar=f"طريق {a.name_ar} – {b.name_ar}" if road else f"بين {a.name_ar} و{b.name_ar}",
         kind="road",
-        # the governorate of the middle when it is one of the ends' (the outlines are coarse:
-        # the middle of Damascus–As-Suwayda falls in Daraa), else the destination's
-        admin1=middle if (middle := admin1_at(lat, lon)) in (a.admin1, b.admin1) else b.admin1,
+        admin1=b.admin1,
         country=b.country,
-        lat=round(lat, 4),
-        lon=round(lon, 4),
+        lat=round((a.lat + b.lat) / 2, 4),  # type: ignore[operator]
+        lon=round((a.lon + b.lon) / 2, 4),  # type: ignore[operator]
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from marsad.geography import admin1_at, boundaries, km_outside
+from marsad.geography import boundaries, km_outside
 
 
 def test_a_point_inside_its_governorate_is_zero_km_outside_it() -> None:
@@ -22,9 +22,3 @@ def test_distance_to_a_neighbouring_governorate_is_to_its_line() -> None:
 def test_a_code_the_outlines_lack_has_no_distance() -> None:
     assert km_outside(34.0, 38.0, "XX-YY") is None
     assert len(boundaries()["features"]) == 32
-
-
-def test_a_point_lies_in_one_governorate_or_none() -> None:
-    assert admin1_at(35.13, 36.75) == "SY-HM"  # Hama city
-    assert admin1_at(35.47, 44.39) == "IQ-KI"  # Kirkuk
-    assert admin1_at(34.0, 30.0) is None  # the Mediterranean
