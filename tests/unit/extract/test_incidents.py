@@ -315,3 +315,14 @@ def test_the_highest_toll_since_the_war_began_is_a_comparison_not_a_period() -> 
     ex = run(text, published="2024-11-21T07:10:00+03:00")
     assert [i.killed for i in current(ex)] == [79]
     assert not ex.tallies
+
+
+def test_the_iraqi_air_force_is_the_iraqi_government() -> None:
+    """ "طيران القوة الجوية" (the Iraqi usage) strikes ISIS: the attacker is the state, not
+    the group it struck."""
+    text = (
+        "قتل خمسة من عناصر داعش بضربة جوية نفذها طيران القوة الجوية على وكر للتنظيم "
+        "في وادي الشاي شرقي صلاح الدين."
+    )
+    (inc,) = current(run(text))
+    assert inc.perpetrator == "IRAQ_GOV" and "ISIS" in inc.targets, inc
