@@ -179,6 +179,19 @@ def test_a_place_deep_in_the_next_governorate_is_no_border_event() -> None:
     assert same_event(hama, deep, CFG.model_copy(update={"border_km": 60})) is not None
 
 
+def drone_strike(aid: str, location: Location, evidence: str) -> Candidate:
+    """A same-day drone strike with six dead, half an hour after the first report."""
+    return report(
+        aid,
+        30,
+        location=location,
+        killed=6,
+        event_type="Explosions/Remote violence",
+        sub_event_type="Air/drone strike",
+        evidence=evidence,
+    )
+
+
 def test_across_a_line_the_actor_alone_does_not_make_one_event() -> None:
     """Two provinces side by side hold many same-day events of one actor: reports that meet
     only across a governorate line need more than the perpetrator (``border_corroboration``):
@@ -186,15 +199,7 @@ def test_across_a_line_the_actor_alone_does_not_make_one_event() -> None:
     quneitra = Location(name_ar="ريف القنيطرة", name_en="Quneitra Governorate", admin1="SY-QU")
     rif = Location(name_ar="ريف دمشق", name_en="Rif Dimashq Governorate", admin1="SY-RD")
     house = report("q", 0, location=quneitra, killed=1, evidence="استهداف منزل في بلدة طرنجة")
-    strike = report(
-        "r",
-        30,
-        location=rif,
-        killed=6,
-        event_type="Explosions/Remote violence",
-        sub_event_type="Air/drone strike",
-        evidence="غارة مسيرة قرب الكسوة جنوب العاصمة",
-    )
+    strike = drone_strike("r", rif, "غارة مسيرة قرب الكسوة جنوب العاصمة")
     assert same_event(house, strike, CFG) is None
     # the same pair, were the actor enough across a line (and the evidence bar lower)
     lax = CFG.model_copy(update={"border_corroboration": 0.5, "min_evidence": 2.0})
@@ -211,15 +216,7 @@ def test_the_country_around_a_town_across_a_line_is_a_border_event() -> None:
     around = town.model_copy(update={"vicinity": True})
     kiswah = Location(name_ar="الكسوة", name_en="Al-Kiswah", admin1="SY-RD", lat=33.36, lon=36.24)
     a = report("q", 0, location=around, killed=1, evidence="قصف اسرائيلي")
-    b = report(
-        "k",
-        30,
-        location=kiswah,
-        killed=6,
-        event_type="Explosions/Remote violence",
-        sub_event_type="Air/drone strike",
-        evidence="غارة مسيرة",
-    )
+    b = drone_strike("k", kiswah, "غارة مسيرة")
     relation, why = place_relation(a.incident, b.incident, CFG)
     assert relation == "border" and "across a line" in why
     assert same_event(a, b, CFG) is None
