@@ -18,7 +18,7 @@ from typing import Any
 
 from marsad.vocabulary import DATA_DIR
 
-__all__ = ["BOUNDARIES", "boundaries", "km_outside", "rings"]
+__all__ = ["BOUNDARIES", "boundaries", "km_between", "km_outside", "rings"]
 
 BOUNDARIES = DATA_DIR / "boundaries.geojson"
 
@@ -52,6 +52,13 @@ def _inside(lon: float, lat: float, rings: list[list[tuple[float, float]]]) -> b
             if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
                 inside = not inside
     return inside
+
+
+def km_between(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (km) between two points (haversine, a spherical Earth)."""
+    p1, q1, p2, q2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((q2 - q1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def km_outside(lat: float, lon: float, admin1: str) -> float | None:

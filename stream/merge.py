@@ -266,12 +266,9 @@ def _km(a: Incident, b: Incident) -> float | None:
     la, lb = a.location, b.location
     if la is None or lb is None or None in (la.lat, la.lon, lb.lat, lb.lon):
         return None
-    lat1, lon1, lat2, lon2 = map(math.radians, (la.lat, la.lon, lb.lat, lb.lon))  # type: ignore[arg-type]
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
+    from marsad.geography import km_between
+
+    return km_between(la.lat, la.lon, lb.lat, lb.lon)  # type: ignore[arg-type]
 
 
 def event_day(inc: Incident, published_at: datetime | None) -> date | None:

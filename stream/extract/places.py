@@ -8,12 +8,12 @@ governorate.  Among the places an incident mentions, the most specific kind wins
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from marsad.geography import km_between
 from marsad.vocabulary import DATA_DIR as PLACES_DIR
 from stream.extract.lexicon import (
     PhraseIndex,
@@ -199,58 +199,43 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
 
 
 def _roads(out: list[PlaceMention], words: list[str], w: WordsFile) -> list[PlaceMention]:
-    """ "على طريق دمشق – السويداء": a road between two towns is one place, the country
-    around the middle of the road, not one of its ends. Read as either end, two reports of
-    one ambush on the road (one naming it, one the nearer town) would be ~90 km apart."""
+    """ "على طريق دمشق – السويداء", "بين بلدتي X وY": a road or a line between two places is
+    one place, the country around its middle, not one of its ends. Read as either end, two
+    reports of one ambush on the road (one naming it, one the nearer town) would be ~90 km
+    apart. The ends stay, as references: their governorates are the line's too."""
     merged: list[PlaceMention] = []
     for m in out:
-        prev = merged[-1] if merged and merged[-1].around else None
-        gap = words[prev.end : m.start] if prev is not None else []
-        road = (
-            prev is not None
-            and _road_to(words, prev.start, w)
-            and (not gap or (len(gap) == 1 and gap[0] in _DATELINE_MARKS))
-            and _road_to(words, m.start, w)
-        )
-        if prev is None and merged:
-            prev, gap = merged[-1], words[merged[-1].end : m.start]
-        between = (
-            prev is not None
-            and not gap
-            and words[m.start].startswith("و")
-            and _between(words, prev.start, w)
-        )
-        if (
-            prev is not None
-            and (road or between)
-            and prev.place.lat is not None
-            and m.place.lat is not None
-            and prev.place.name_en != m.place.name_en
-            and _km_apart(prev.place, m.place) <= _MAX_LINE_KM
-        ):
-            # the ends stay, as references: their governorates are the road's too
-            line = replace(
-                prev, end=m.end, place=_road(prev.place, m.place, road=bool(road)), around=True
-            )
-            ends = [replace(prev, around=False, reference=True), replace(m, reference=True)]
-            merged[-1:] = [line, *[replace(e, around=False) for e in ends]]
+        prev = merged[-1] if merged else None
+        kind = _line_kind(prev, m, words, w) if prev is not None else None
+        if prev is not None and kind is not None:
+            line = replace(prev, end=m.end, place=_road(prev.place, m.place, road=kind == "road"))
+            ends = [replace(e, around=False, reference=True) for e in (prev, m)]
+            merged[-1:] = [replace(line, around=True), *ends]
             continue
         merged.append(m)
     return merged
 
 
+def _line_kind(prev: PlaceMention, m: PlaceMention, words: list[str], w: WordsFile) -> str | None:
+    """ "road" for "طريق X – Y", "between" for "بين X وY", else ``None`` (also when the two
+    are one place, lack coordinates, or lie too far apart for one line)."""
+    a, b = prev.place, m.place
+    if a.lat is None or b.lat is None or a.name_en == b.name_en:
+        return None
+    if km_between(a.lat, a.lon, b.lat, b.lon) > _MAX_LINE_KM:  # type: ignore[arg-type]
+        return None
+    gap = words[prev.end : m.start]
+    joined = not gap or (len(gap) == 1 and gap[0] in _DATELINE_MARKS)
+    if prev.around and joined and _road_to(words, prev.start, w) and _road_to(words, m.start, w):
+        return "road"
+    if not gap and words[m.start].startswith("و") and _between(words, prev.start, w):
+        return "between"
+    return None
+
+
 #: Two ends further apart are no road or line one event lies on: a namesake read for one of
 #: them ("بين الطيبة وأم المياذن" is Daraa's Al-Tayba, not the one in Homs the gazetteer has).
 _MAX_LINE_KM = 120.0
-
-
-def _km_apart(a: Place, b: Place) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))  # type: ignore[arg-type]
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def _between(words: list[str], start: int, w: WordsFile) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from marsad.geography import boundaries, km_outside
+from marsad.geography import boundaries, km_between, km_outside
 
 
 def test_a_point_inside_its_governorate_is_zero_km_outside_it() -> None:
@@ -22,3 +22,8 @@ def test_distance_to_a_neighbouring_governorate_is_to_its_line() -> None:
 def test_a_code_the_outlines_lack_has_no_distance() -> None:
     assert km_outside(34.0, 38.0, "XX-YY") is None
     assert len(boundaries()["features"]) == 32
+
+
+def test_the_distance_between_two_points_is_along_the_sphere() -> None:
+    assert km_between(33.51, 36.29, 33.51, 36.29) == 0.0
+    assert km_between(33.51, 36.29, 32.71, 36.57) == pytest.approx(93, abs=3)  # Damascus–Suwayda
