@@ -52,6 +52,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from marsad.geography import km_between, km_outside
 from marsad.records import Incident, Location, StoredIncident
 
 __all__ = [
@@ -142,7 +143,7 @@ class Candidate(BaseModel):
     incident: Incident
     #: The country a report without a place is told in (its article's other incidents, or
     #: the country it names: "القوات العراقية"), so it still meets that country's reports
-    #: (``stream.merge_step.partition_key``); ``None`` when the incident has a place.
+    #: (``stream.merge_step.candidate_key``); ``None`` when the incident has a place.
     country: str | None = None
 
 
@@ -266,8 +267,6 @@ def _km(a: Incident, b: Incident) -> float | None:
     la, lb = a.location, b.location
     if la is None or lb is None or None in (la.lat, la.lon, lb.lat, lb.lon):
         return None
-    from marsad.geography import km_between
-
     return km_between(la.lat, la.lon, lb.lat, lb.lon)  # type: ignore[arg-type]
 
 
@@ -400,8 +399,6 @@ def _reach(place: Location, admin1: str, cfg: MergeConfig) -> float | None:
     but not 50 km into it (the T3 station is no border event of east Hama's desert)."""
     if place.lat is None or place.lon is None or place_rank(place) >= _GOVERNORATE_RANK:
         return None
-    from marsad.geography import km_outside
-
     km = km_outside(place.lat, place.lon, admin1)
     allowed = cfg.border_km + (cfg.area_km if place_rank(place) >= _AREA_RANK else 0.0)
     return km if km is not None and km > allowed else None

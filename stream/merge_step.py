@@ -26,6 +26,7 @@ losing an alert.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -86,13 +87,12 @@ def told_in(article: Article, extraction: Extraction) -> str | None:
     from stream.extract.normalize import norm
 
     words = norm(f"{article.title or ''} {article.text}").split()
-    votes: dict[str, int] = {}
-    for country, names in lexicon().words.country_words.items():
-        votes[country] = sum(1 for w in words if w in names)
-    best = sorted(votes.items(), key=lambda kv: -kv[1])
-    if not best or best[0][1] == 0 or (len(best) > 1 and best[1][1] == best[0][1]):
-        return None
-    return best[0][0]
+    votes = Counter(
+        {c: sum(w in names for w in words) for c, names in lexicon().words.country_words.items()}
+    ).most_common(2)
+    if not votes or votes[0][1] == 0 or (len(votes) > 1 and votes[1][1] == votes[0][1]):
+        return None  # no country named, or two named as often
+    return votes[0][0]
 
 
 def partition_key(inc: Incident) -> str:
