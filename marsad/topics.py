@@ -204,6 +204,41 @@ def _create_missing(
         admin.close()
 
 
+def set_topic_configs(
+    bootstrap: str, configs: Mapping[str, Mapping[str, str]], timeout_s: float = 30.0
+) -> None:
+    """Give existing topics ``configs`` (topic name → settings), e.g. a topic created by an
+    older release before it had them. ``create_missing_topics`` only configures what it
+    creates; this makes the settings true for a topic that was already there."""
+    if not configs:
+        return
+    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="marsad-admin",
+        request_timeout_ms=int(timeout_s * 1000),
+    )
+    try:
+        answer = admin.alter_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, name, configs=dict(cfg))
+                for name, cfg in configs.items()
+            ],
+            # Incremental: set these keys, leave the topic's others alone. No client-side
+            # check of the keys: kafka-python checks against the keys already overridden,
+            # so it refuses any key a topic does not override yet; the broker checks them.
+            incremental=True,
+            raise_on_unknown=False,
+        )
+    finally:
+        admin.close()
+    # {"topic": {name: "OK" or the broker's error}}
+    failed = {n: r for n, r in (answer.get("topic") or {}).items() if r != "OK"}
+    if failed:
+        raise RuntimeError(f"could not configure topics: {failed}")
+
+
 def replication_for(brokers: int) -> int:
     """How many copies of each partition a cluster of ``brokers`` keeps: three, or all."""
     return max(1, min(3, brokers))

@@ -61,6 +61,7 @@ import faust
 from marsad.records import Alert, Article, Extraction, RecordError, StoredIncident
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
+from stream import commit_hold
 from stream.alerting import (
     fired_entries,
     incident_alert_ids,
@@ -113,6 +114,19 @@ def window_updates_topic_name(app_id: str) -> str:
     return f"{app_id}-window-updates"
 
 
+#: The ``window-updates`` topic's configuration: kept by size, never by age.
+#: Why: its messages carry the incident's *event time* as their Kafka timestamp (the windows
+#: are ``relative_to_stream``), and a broker's time retention counts from that timestamp. An
+#: update about an event older than the retention (a week on the local broker; any report of
+#: a past attack, every replay of an archive) was deleted by the broker's next retention pass,
+#: often before the aggregator read it: its window counts were lost, and a consumer
+#: committed below the new log start could no longer commit at all (drill 3 saw both).
+WINDOW_UPDATES_CONFIG: dict[str, str] = {
+    "retention.ms": "-1",
+    "retention.bytes": str(256 * 1024**2),
+}
+
+
 @dataclass
 class Counters:
     """What the worker has done, for logs, tests and the benchmark."""
@@ -138,6 +152,7 @@ class StreamApp:
 def _faust_app(
     app_id: str, bootstrap: str, partitions: int, datadir: str | None, replication: int = 1
 ) -> faust.App:
+    commit_hold.install()  # never commit past an unfinished message (stream.commit_hold)
     return faust.App(
         app_id,
         broker=[f"kafka://{hp.strip()}" for hp in bootstrap.split(",") if hp.strip()],

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -33,8 +34,9 @@ from marsad.commands import (
     metrics_options,
 )
 from marsad.settings import Settings, get_settings
-from marsad.topics import create_missing_topics, dlq
+from marsad.topics import create_missing_topics, dlq, set_topic_configs
 from stream.app import (
+    WINDOW_UPDATES_CONFIG,
     Extractor,
     candidates_topic_name,
     changelog_topics,
@@ -93,6 +95,32 @@ def load_extractor(spec: str) -> Extractor:
     return fn
 
 
+def prepare_topics(bootstrap: str, settings: Settings, app: Any, app_id: str) -> list[str]:
+    """Create the app's own topics and its tables' changelogs before Faust starts, and make
+    ``window-updates`` kept by size, not age (``stream.app.WINDOW_UPDATES_CONFIG``), even when
+    an older release created it; return the topics created.
+
+    Why before Faust: it was seen to "ignore missing topic" on first assignment and then
+    never run the merge agent (internal topics) or fail every table write (changelogs)."""
+    app_topics = [
+        candidates_topic_name(settings.topics, app_id),
+        window_updates_topic_name(app_id),
+    ]
+    changelogs = changelog_topics(app)
+    updates_config = {window_updates_topic_name(app_id): WINDOW_UPDATES_CONFIG}
+    created = create_missing_topics(
+        bootstrap,
+        [*app_topics, *map(dlq, app_topics), *changelogs],
+        settings.partitions,
+        configs={**changelogs, **updates_config},
+        replication=settings.replication_factor,
+    )
+    # Also when it already existed (made by an older release): "created" cannot tell, as a
+    # topic made a moment ago may not be in the answering broker's metadata yet.
+    set_topic_configs(bootstrap, updates_config)
+    return created
+
+
 def run_worker(
     settings: Settings,
     bootstrap: str,
@@ -114,21 +142,7 @@ def run_worker(
     stream_app = create_app(
         settings, rules, bootstrap=bootstrap, app_id=app_id, extractor=extractor, datadir=datadir
     )
-    # The app's own topics and its tables' changelogs exist before Faust starts: Faust was
-    # seen to "ignore missing topic" on first assignment and then never run the merge agent
-    # (internal topics) or fail every table write (changelogs). One admin round trip.
-    app_topics = [
-        candidates_topic_name(settings.topics, app_id),
-        window_updates_topic_name(app_id),
-    ]
-    changelogs = changelog_topics(stream_app.app)
-    create_missing_topics(
-        bootstrap,
-        [*app_topics, *map(dlq, app_topics), *changelogs],
-        settings.partitions,
-        configs=changelogs,
-        replication=settings.replication_factor,
-    )
+    prepare_topics(bootstrap, settings, stream_app.app, app_id)
     worker = faust.Worker(
         stream_app.app,
         loop=loop,

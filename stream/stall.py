@@ -2,7 +2,8 @@
 
 Why it exists: faust-streaming can lose track of a message fetched while it finishes table
 recovery after a rebalance (seen here after a worker crash-restart): the partition's commit
-then never advances past it, and that message is not processed until the next restart.
+then never advances past it (``stream.commit_hold`` makes sure of that: Faust alone commits
+over a single such message), and that message is not processed until the next restart.
 Seeking back to the committed offset makes Faust fetch it again; re-processing what follows
 is harmless because every stage is idempotent.
 
