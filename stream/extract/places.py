@@ -9,7 +9,7 @@ governorate.  Among the places an incident mentions, the most specific kind wins
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -91,6 +91,9 @@ class Gazetteer:
     #: normalized names of the governorates' seats ("حمص" of "محافظة حمص"): "ريف حمص" is
     #: the governorate, "ريف منبج" the country around a town
     seats: frozenset[str] = frozenset()
+    #: places of another country that share a name with the place indexed under it, by
+    #: that place's English name (``namesakes_ar`` in the gazetteer; see :func:`_namesake`)
+    namesakes: dict[str, tuple[Place, ...]] = field(default_factory=dict)
 
 
 def _place(entry: dict[str, Any]) -> Place:
@@ -111,9 +114,11 @@ def build_gazetteer(entries: list[dict[str, Any]]) -> Gazetteer:
     index: PhraseIndex[Place] = PhraseIndex()
     governorates: dict[str, Place] = {}
     seats: set[str] = set()
-    seen: set[str] = set()
+    owners: dict[str, Place] = {}
+    shared: list[tuple[str, Place]] = []
     for entry in entries:
         place = _place(entry)
+        shared += [(norm(str(a)), place) for a in entry.get("namesakes_ar") or []]
         if place.kind == "governorate" and place.admin1 and place.admin1 not in governorates:
             governorates[place.admin1] = place
         if place.kind == "governorate":
@@ -124,10 +129,20 @@ def build_gazetteer(entries: list[dict[str, Any]]) -> Gazetteer:
             }
         for alias in entry.get("aliases_ar") or []:
             key = norm(str(alias))
-            if key and key not in seen:
-                seen.add(key)
+            if key and key not in owners:
+                owners[key] = place
                 index.add(str(alias), place)
-    return Gazetteer(index, governorates, frozenset(seats))
+    namesakes: dict[str, list[Place]] = {}
+    for key, place in shared:
+        owner = owners.get(key)
+        if owner is None or owner.country == place.country:
+            raise ValueError(
+                f"{place.name_en}: namesake {key!r} is no name of a place in another country"
+            )
+        namesakes.setdefault(owner.name_en, []).append(place)
+    return Gazetteer(
+        index, governorates, frozenset(seats), {k: tuple(v) for k, v in namesakes.items()}
+    )
 
 
 @lru_cache(maxsize=1)
@@ -142,6 +157,32 @@ def gazetteer() -> Gazetteer:
     return build_gazetteer(entries)
 
 
+def _text_country(
+    words: list[str], places: list[Place], gaz: Gazetteer, w: WordsFile
+) -> str | None:
+    """The country a text is about, for a name two countries share: the one its other
+    places and its country words (``country_words``: "العراق", "بغداد") name most; ``None``
+    on a tie or when nothing says."""
+    votes: Counter[str] = Counter(
+        p.country for p in places if p.country and p.name_en not in gaz.namesakes
+    )
+    for word in words:
+        forms = set(prefix_forms(word))
+        votes.update(c for c, names in w.country_words.items() if forms & names)
+    top = votes.most_common(2)
+    if not top or (len(top) > 1 and top[0][1] == top[1][1]):
+        return None
+    return top[0][0]
+
+
+def _namesake(place: Place, country: str | None, gaz: Gazetteer) -> Place:
+    """``place``, or its namesake in ``country`` when the text is about that country
+    ("بجانب الرصافة" in a report from Baghdad is the east bank, not the Raqqa town)."""
+    if country is None or place.country == country:
+        return place
+    return next((p for p in gaz.namesakes.get(place.name_en, ()) if p.country == country), place)
+
+
 def _base(word: str) -> set[str]:
     return set(prefix_forms(word))
 
@@ -152,8 +193,10 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
     w = lexicon().words
     out: list[PlaceMention] = []
     dual_open = False
-    for m in gaz.index.find_all(words):
-        place = m.value
+    matches = list(gaz.index.find_all(words))
+    country = _text_country(words, [m.value for m in matches], gaz, w) if gaz.namesakes else None
+    for m in matches:
+        place = _namesake(m.value, country, gaz)
         start = m.start
         prev = words[m.start - 1] if m.start > 0 else ""
         prev_forms = _base(prev)
@@ -179,7 +222,7 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         bearing = _bearing(words, m.start, w) or _road_to(words, m.start, w)
         # "مراسل دير الزور 24": an outlet's name, not where anything happened; "بغداد - واع",
         # "أربيل (كوردستان 24)-": the dateline names where the outlet wrote from
-        dateline = m.start == 0 and any(t in _DATELINE_MARKS for t in words[m.end : m.end + 2])
+        dateline = _dateline(words, m.start, m.end)
         outlet = (
             dateline
             or (m.end < len(words) and words[m.end] in w.outlet_tags)
@@ -273,6 +316,22 @@ def _a_common_word(words: list[str], start: int, end: int, prev: set[str], w: Wo
 
 
 _DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})
+#: "مركز الأخبار – الحسكة": how many words an outlet's desk may take before its dateline
+_DESK_WORDS = 3
+
+
+def _dateline(words: list[str], start: int, end: int) -> bool:
+    """Where the outlet wrote from, at the text's start: the place then a mark ("بغداد -
+    واع", "أربيل (كوردستان 24)-"), or a desk of a few words, a mark, then the place
+    ("مركز الأخبار – الحسكة")."""
+    if start == 0:
+        return any(t in _DATELINE_MARKS for t in words[end : end + 2])
+    desk = words[: start - 1]
+    return (
+        words[start - 1] in _DATELINE_MARKS
+        and 0 < len(desk) <= _DESK_WORDS
+        and not any(t in _DATELINE_MARKS or t.isdigit() for t in desk)
+    )
 
 
 def _direction(word: str, w: WordsFile) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from marsad.config_files import ConfigFile
 from marsad.errors import ConfigError
@@ -188,6 +188,9 @@ class PlaceEntry(BaseModel):
     admin1: str | None = None
     lat: float | None = None
     lon: float | None = None
+    #: names this place shares with a place of another country that owns them ("الرصافة":
+    #: Baghdad's east bank and the Raqqa town); the text's country decides which is meant
+    namesakes_ar: list[Word] = Field(default_factory=list)
 
 
 class PlacesFile(_File):

@@ -261,6 +261,18 @@ def test_background_filler_sentences_add_no_incident() -> None:
     assert [i.killed for i in run(text).incidents] == [3]
 
 
+def test_a_sentence_setting_the_attack_in_its_context_adds_no_incident() -> None:
+    """ "ويأتي الاستهداف بالتوازي مع هجمات … خلفت شهداء": the attacks it recalls are the
+    campaign the report sits in, not a further incident at the place they name."""
+    text = (
+        "قتل مواطن وأصيب خمسة آخرون بقصف طائرة مسيرة تركية على ورشة في بلدة صرين.\n"
+        "ويأتي الاستهداف بالتوازي مع هجمات على قوافل الأهالي المتوجهة إلى سد تشرين، "
+        "والتي خلفت شهداء وجرحى بين المدنيين."
+    )
+    found = run(text).incidents
+    assert [(i.killed, i.location and i.location.name_en) for i in found] == [(1, "Sarrin")]
+
+
 def test_the_ministry_that_announces_an_attack_is_not_its_perpetrator() -> None:
     """ "أعلنت وزارة الداخلية أن مجموعة … هاجمت": the state speaks; the attackers are the
     unnamed group, and the ministry is no side of the attack either."""

@@ -288,3 +288,28 @@ def test_a_name_that_is_also_a_common_word_is_a_place_only_where_one_is_expected
     for text in ("اشتباكات في سلمية", "في بادية سلمية الشرقية", "قصف بسلمية", "القائم - واع"):
         assert [n for n, *_ in _real(text)] in (["Al-Salamiyah"], ["Al-Qaim"]), text
     assert [n for n, *_ in _real("غربي القائم")] == ["Al-Qaim"]
+
+
+def test_a_dateline_after_the_outlets_desk_is_where_it_wrote_from() -> None:
+    """ "مركز الأخبار – الحسكة": a desk name, a mark, then the place; a place after a mark
+    further into the text is no dateline."""
+    from stream.extract.places import gazetteer
+
+    found = find_places(
+        words_of("مركز الأخبار – الحسكة\nقتل مقاتل بانفجار لغم بالقرب من ناحية مركدة"),
+        gazetteer(),
+    )
+    first = found[0]
+    assert (first.place.name_en, first.dateline, first.reference) == ("Al-Hasakah", True, True)
+    best = most_specific(found)
+    assert best is not None and best.place.name_en.startswith("Markada")
+    told = find_places(words_of("قتل ثلاثة عناصر في الهجوم – الحسكة"), gazetteer())
+    assert not any(m.dateline for m in told)
+
+
+def test_a_bearing_from_a_canton_is_around_its_city() -> None:
+    """ "جنوب مقاطعة الحسكة": a bearing from the place, told through an admin noun."""
+    from stream.extract.places import gazetteer
+
+    (m,) = find_places(words_of("انفجر لغم جنوب مقاطعة الحسكة"), gazetteer())
+    assert (m.place.name_en, m.reference, m.around) == ("Al-Hasakah", True, True)
