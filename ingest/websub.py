@@ -600,6 +600,8 @@ class WebSub:
         self._on_content: ContentHandler | None = None
         self._server: CallbackServer | None = None
         self._task: asyncio.Task[None] | None = None
+        #: set by ``stop()``: the maintenance loop ends even if its cancel were lost
+        self._stopping = False
         self._sending: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
@@ -657,10 +659,13 @@ class WebSub:
             "websub callbacks on %s:%d, public %s",
             self.config.listen_host, self._server.port, self.subscriber.callback_base,
         )  # fmt: skip
+        self._stopping = False
         self._task = asyncio.create_task(self._maintain(), name="websub")
 
     async def stop(self) -> None:
         if self._task is not None:
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
@@ -673,7 +678,7 @@ class WebSub:
 
     # -- requests to hubs
     async def _maintain(self) -> None:
-        while True:
+        while not self._stopping:
             now = self.clock()
             try:
                 for request in self.subscriber.due(now):

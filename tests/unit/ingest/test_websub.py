@@ -11,6 +11,7 @@ from ingest.websub import (
     Discovery,
     HubRequest,
     Subscriber,
+    WebSub,
     WebSubConfig,
     check_signature,
     discover,
@@ -362,3 +363,27 @@ def test_poll_response_link_header_and_hold() -> None:
     assert websub.hold("A", 1599.0) == 1600.0 and websub.hold("A", 1600.0) is None
     websub.observe(FeedConfig(name="A", url=FEED), FetchResult(FEED, FEED, 200, b"<rss/>"))
     assert websub.hold("A", 1001.0) is None  # the feed dropped its hub
+
+
+def test_stop_ends_the_maintenance_loop_even_if_its_cancel_is_lost() -> None:
+    """On Python 3.11 ``asyncio.wait_for`` can turn a cancel into a TimeoutError; whatever
+    swallows a cancel, ``stop()`` still ends the loop (it hung a poller's shutdown in CI)."""
+    import asyncio
+
+    async def go() -> None:
+        websub = WebSub(WebSubConfig("127.0.0.1", 0, poll_interval=600))
+
+        async def stubborn() -> None:  # a maintenance task whose first cancel gets lost
+            try:
+                await websub._maintain()
+            except asyncio.CancelledError:
+                await websub._maintain()
+
+        websub._task = asyncio.create_task(stubborn())
+        await asyncio.sleep(0.05)
+        stopping = asyncio.create_task(websub.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=5)
+        assert stopping in done, "stop() waits for a maintenance loop that never ends"
+        assert websub._task is None
+
+    asyncio.run(go())
