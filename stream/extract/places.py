@@ -194,7 +194,8 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
     out: list[PlaceMention] = []
     dual_open = False
     matches = list(gaz.index.find_all(words))
-    country = _text_country(words, [m.value for m in matches], gaz, w) if gaz.namesakes else None
+    shared = any(m.value.name_en in gaz.namesakes for m in matches)
+    country = _text_country(words, [m.value for m in matches], gaz, w) if shared else None
     for m in matches:
         place = _namesake(m.value, country, gaz)
         start = m.start
