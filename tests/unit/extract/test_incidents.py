@@ -273,6 +273,15 @@ def test_a_sentence_setting_the_attack_in_its_context_adds_no_incident() -> None
     assert [(i.killed, i.location and i.location.name_en) for i in found] == [(1, "Sarrin")]
 
 
+def test_a_tribal_feud_is_an_armed_clash() -> None:
+    """ "ارتفعت حصيلة النزاع العشائري … إلى سبعة قتلى": a feud fought with machine guns is a
+    clash (ACLED's communal violence), its risen toll the incident's."""
+    found = run(
+        "ارتفعت حصيلة النزاع العشائري الذي اندلع اليوم في قضاء الجبايش إلى سبعة قتلى."
+    ).incidents
+    assert [(i.killed, i.sub_event_type) for i in found] == [(7, "Armed clash")]
+
+
 def test_the_ministry_that_announces_an_attack_is_not_its_perpetrator() -> None:
     """ "أعلنت وزارة الداخلية أن مجموعة … هاجمت": the state speaks; the attackers are the
     unnamed group, and the ministry is no side of the attack either."""
