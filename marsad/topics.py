@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,9 +118,13 @@ def create_missing_topics(
     timeout_s: float = 30.0,
     configs: Mapping[str, Mapping[str, str]] | None = None,
     replication: int = 1,
+    enforced: Collection[str] = (),
 ) -> list[str]:
     """Create whichever of ``names`` do not exist yet (with ``configs[name]`` as topic
-    configuration, e.g. ``cleanup.policy``); return the ones created.
+    configuration, e.g. ``cleanup.policy``); return the ones created. The ``enforced``
+    names get their ``configs`` even when the topic already existed (made by an older
+    release without them); "created" cannot tell, as a topic made a moment ago may not be
+    in the answering broker's metadata yet, so they are set either way.
 
     Replicated ``max(replication, min(3, brokers))`` times: one copy on a single local
     broker, three on a cluster (which runs ``min.insync.replicas=2``, so one broker may die
@@ -153,7 +157,7 @@ def create_missing_topics(
     while True:
         try:
             return _create_missing(
-                bootstrap, names, partitions, timeout_s, configs or {}, replication
+                bootstrap, names, partitions, timeout_s, configs or {}, replication, enforced
             )
         except transient as exc:
             if time.monotonic() >= deadline:
@@ -169,6 +173,7 @@ def _create_missing(
     timeout_s: float,
     configs: Mapping[str, Mapping[str, str]],
     replication: int,
+    enforced: Collection[str],
 ) -> list[str]:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
@@ -199,40 +204,25 @@ def _create_missing(
             log.info(
                 "created topics %s with %d partitions, %d replica(s)", missing, partitions, replicas
             )
+        if enforced:
+            _set_configs(admin, {n: configs[n] for n in enforced if n in configs})
         return missing
     finally:
         admin.close()
 
 
-def set_topic_configs(
-    bootstrap: str, configs: Mapping[str, Mapping[str, str]], timeout_s: float = 30.0
-) -> None:
-    """Give existing topics ``configs`` (topic name → settings), e.g. a topic created by an
-    older release before it had them. ``create_missing_topics`` only configures what it
-    creates; this makes the settings true for a topic that was already there."""
-    if not configs:
-        return
-    from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
+def _set_configs(admin: Any, configs: Mapping[str, Mapping[str, str]]) -> None:
+    """Set ``configs`` (topic name → settings) on topics that exist, incrementally: these
+    keys change, the topics' others stay. No client-side check of the keys: kafka-python
+    checks against the keys a topic already overrides, so it refuses any key not yet
+    overridden; the broker checks them."""
+    from kafka.admin import ConfigResource, ConfigResourceType
 
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap,
-        client_id="marsad-admin",
-        request_timeout_ms=int(timeout_s * 1000),
+    answer = admin.alter_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, n, configs=dict(c)) for n, c in configs.items()],
+        incremental=True,
+        raise_on_unknown=False,
     )
-    try:
-        answer = admin.alter_configs(
-            [
-                ConfigResource(ConfigResourceType.TOPIC, name, configs=dict(cfg))
-                for name, cfg in configs.items()
-            ],
-            # Incremental: set these keys, leave the topic's others alone. No client-side
-            # check of the keys: kafka-python checks against the keys already overridden,
-            # so it refuses any key a topic does not override yet; the broker checks them.
-            incremental=True,
-            raise_on_unknown=False,
-        )
-    finally:
-        admin.close()
     # {"topic": {name: "OK" or the broker's error}}
     failed = {n: r for n, r in (answer.get("topic") or {}).items() if r != "OK"}
     if failed:

@@ -34,7 +34,7 @@ from marsad.commands import (
     metrics_options,
 )
 from marsad.settings import Settings, get_settings
-from marsad.topics import create_missing_topics, dlq, set_topic_configs
+from marsad.topics import create_missing_topics, dlq
 from stream.app import (
     WINDOW_UPDATES_CONFIG,
     Extractor,
@@ -102,23 +102,17 @@ def prepare_topics(bootstrap: str, settings: Settings, app: Any, app_id: str) ->
 
     Why before Faust: it was seen to "ignore missing topic" on first assignment and then
     never run the merge agent (internal topics) or fail every table write (changelogs)."""
-    app_topics = [
-        candidates_topic_name(settings.topics, app_id),
-        window_updates_topic_name(app_id),
-    ]
+    updates = window_updates_topic_name(app_id)
+    app_topics = [candidates_topic_name(settings.topics, app_id), updates]
     changelogs = changelog_topics(app)
-    updates_config = {window_updates_topic_name(app_id): WINDOW_UPDATES_CONFIG}
-    created = create_missing_topics(
+    return create_missing_topics(
         bootstrap,
         [*app_topics, *map(dlq, app_topics), *changelogs],
         settings.partitions,
-        configs={**changelogs, **updates_config},
+        configs={**changelogs, updates: WINDOW_UPDATES_CONFIG},
         replication=settings.replication_factor,
+        enforced=[updates],
     )
-    # Also when it already existed (made by an older release): "created" cannot tell, as a
-    # topic made a moment ago may not be in the answering broker's metadata yet.
-    set_topic_configs(bootstrap, updates_config)
-    return created
 
 
 def run_worker(
