@@ -82,7 +82,14 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[s
         perp = prior
     elif inc.events["clash"] or inc.events["takeover"] or inc.events["attack"]:
         # two sides named in a battle: the one that is not (only) counting dead
-        perp = next((c for c in present if c not in victims and c != CIVILIANS), None)
+        perp = next(
+            (
+                m.code
+                for m in mentions
+                if m.code not in victims and m.code != CIVILIANS and m.role != "target"
+            ),
+            None,
+        )
         if perp is None and len(set(victims)) > 1:
             perp = victims[-1]
     perp = perp or UNKNOWN

@@ -54,3 +54,14 @@ def test_the_party_that_tells_the_event_is_its_speaker(lex: Lexicon) -> None:
     # "بين" is also "between", and a group publishing its own attack is still a side
     assert ("SYRIAN_GOV", "speaker") not in actors("قصف متبادل بين قوات النظام وقسد", lex)
     assert ("ISIS", "speaker") not in actors("نشر تنظيم داعش إصداراً يظهر إعدام عنصرين", lex)
+
+
+def test_an_aggression_names_its_attacker(lex: Lexicon) -> None:
+    """ "العدوان الإسرائيلي": government media call a strike an aggression."""
+    assert ("ISRAEL", "attacker") in actors("ارتفاع عدد شهداء العدوان الإسرائيلي على مصياف", lex)
+    assert ("ISRAEL", "attacker") not in actors("عن العدو الإسرائيلي في الجولان", lex)
+
+
+def test_the_passengers_of_a_bus_are_its_target(lex: Lexicon) -> None:
+    """ "حافلة تقل عناصر من قوات النظام": carried, so attacked, not attacking."""
+    assert ("SYRIAN_GOV", "target") in actors("كمين لحافلة تقل عناصر من قوات النظام", lex)

@@ -347,3 +347,16 @@ def test_the_iraqi_air_force_is_the_iraqi_government() -> None:
     )
     (inc,) = current(run(text))
     assert inc.perpetrator == "IRAQ_GOV" and "ISIS" in inc.targets, inc
+
+
+def test_a_side_named_as_the_target_is_not_the_attacker() -> None:
+    """In an ambush on a bus carrying soldiers, the soldiers' side is who was attacked; an
+    unnamed attacker stays unknown rather than becoming the side that was hit."""
+    text = (
+        "تعرضت حافلة عسكرية تقل عناصر من قوات النظام لكمين نصبه مسلحون في بادية السخنة "
+        "بريف حمص الشرقي، ما أدى إلى سقوط عدد من القتلى والجرحى."
+    )
+    live = current(run(text))
+    assert len(live) == 1
+    assert live[0].perpetrator == "UNKNOWN"
+    assert "SYRIAN_GOV" in live[0].targets
