@@ -61,7 +61,7 @@ import faust
 from marsad.records import Alert, Article, Extraction, RecordError, StoredIncident
 from marsad.settings import Settings
 from marsad.topics import Topics, dead_letter, dlq
-from stream import commit_hold
+from stream import clean_stop, commit_hold
 from stream.alerting import (
     fired_entries,
     incident_alert_ids,
@@ -153,6 +153,7 @@ def _faust_app(
     app_id: str, bootstrap: str, partitions: int, datadir: str | None, replication: int = 1
 ) -> faust.App:
     commit_hold.install()  # never commit past an unfinished message (stream.commit_hold)
+    clean_stop.install()  # a stop with a fetch in flight does not hang (stream.clean_stop)
     return faust.App(
         app_id,
         broker=[f"kafka://{hp.strip()}" for hp in bootstrap.split(",") if hp.strip()],
