@@ -15,6 +15,7 @@ from stream.extract.casualties import find_casualties
 from stream.extract.classify import event_type, sides
 from stream.extract.confidence import score, signals
 from stream.extract.document import Document, read
+from stream.extract.event_day import event_day
 from stream.extract.judge import judge
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
@@ -136,6 +137,11 @@ def extract_article(article: Article) -> Extraction:
     candidates, tally_figures = _read_all(doc, lex)
     judged = judge(doc, assemble(doc, candidates), tally_figures)
     tally_figures = [*tally_figures, *judged.tallies]
+    current = [inc for inc in judged.incidents if not inc.background]
+    if len(current) == 1:  # a day told elsewhere in the article (stream.extract.event_day)
+        only = current[0]
+        others = [inc for inc in judged.incidents if inc is not only]
+        only.date = event_day(doc, only, others, {t.clause for t in tally_figures}, lex)
     prior = headline_attacker(article.title, lex)
     if not judged.incidents and not tally_figures and article.title:
         # a headline-only item: read the headline as the report

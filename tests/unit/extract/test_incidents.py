@@ -360,3 +360,29 @@ def test_a_side_named_as_the_target_is_not_the_attacker() -> None:
     assert len(live) == 1
     assert live[0].perpetrator == "UNKNOWN"
     assert "SYRIAN_GOV" in live[0].targets
+
+
+def test_a_statement_day_gives_way_to_the_day_the_attack_happened() -> None:
+    """Agency copy dates the statement ("أعلنت …، اليوم الأحد،") and tells the attack's own
+    day in a later sentence with no toll of its own; the incident takes the attack's day."""
+    text = (
+        "أعلنت خلية الإعلام الأمني، اليوم الأحد، مقتل جنديين وإصابة ثلاثة آخرين بهجوم "
+        "لعناصر داعش على موقع عسكري في قضاء الدبس بمحافظة كركوك.\n"
+        "وأوضحت الخلية أن الهجوم وقع في وقت متأخر من مساء أمس السبت بالأسلحة الخفيفة."
+    )
+    live = current(run(text, published="2023-06-11T10:00:00+03:00"))
+    assert len(live) == 1
+    assert live[0].occurred_on == date(2023, 6, 10)
+
+
+def test_the_day_of_the_attack_itself_stays() -> None:
+    """ "قتل … اليوم الأحد": the day is the event's (no speech verb before it), and a day
+    recalled later in the article does not move it."""
+    text = (
+        "قتل جنديان وأصيب ثلاثة آخرون، اليوم الأحد، بهجوم لعناصر داعش على موقع عسكري في "
+        "قضاء الدبس بمحافظة كركوك.\n"
+        "وكانت المنطقة قد شهدت أمس السبت انتشاراً أمنياً واسعاً."
+    )
+    live = current(run(text, published="2023-06-11T10:00:00+03:00"))
+    assert len(live) == 1
+    assert live[0].occurred_on == date(2023, 6, 11)
