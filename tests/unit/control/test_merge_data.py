@@ -24,6 +24,7 @@ FILES = [
     "dev_c.jsonl",
     "dev_d.jsonl",
     "dev_e.jsonl",
+    "dev_f.jsonl",
     "dev_g.jsonl",
 ]
 #: the frozen test split: change it only with a new split and a new README figure
