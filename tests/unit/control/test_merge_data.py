@@ -26,6 +26,8 @@ FILES = [
     "dev_e.jsonl",
     "dev_f.jsonl",
     "dev_g.jsonl",
+    "dev_h.jsonl",
+    "dev_i.jsonl",
 ]
 #: the frozen test split: change it only with a new split and a new README figure
 FROZEN = {
