@@ -219,6 +219,9 @@ class Incident(_Record):
     evidence_span: tuple[int, int] | None = None
     #: the signals that set ``confidence`` (see stream/extract/confidence.py)
     confidence_signals: list[str] = Field(default_factory=list)
+    #: the perpetrator is the rules' guess (the first side named that is no victim), not an
+    #: attacker the report names; left off the wire when false
+    perpetrator_inferred: bool = Field(default=False, exclude_if=lambda v: not v)
 
 
 class Tally(_Record):

@@ -323,8 +323,15 @@ def read_sentence(
             d.kind in ("absolute", "month", "year") and old(d.value, doc.anchor, RECALL_DAYS)
             for d in dates
         )
+        # "أعنف هجوم منذ مطلع العام الماضي": the year of a comparison recalls nothing
+        recalled = [
+            m
+            for c in spans
+            for m in doc.within(doc.cues["background"], c.start, c.end)
+            if not any(p < m.start <= p + 4 for p in compared)
+        ]
         background = (
-            any(doc.has_cue("background", c.start, c.end) for c in spans)
+            bool(recalled)
             or any(elapsed_recall(doc, c, lex) for c in spans)
             or explicit_old
             or (pluperfect and (old(when, doc.anchor, 2) or any(ago(doc, c, lex) for c in spans)))

@@ -8,10 +8,12 @@ against civilians.
 
 Perpetrator: an explicit attacker ("هاجمت خلايا داعش"), else the other side of a
 "clash with" whose victims are named, else the attacker the headline names, else the first
-named party that is not a victim.
+named party that is not a victim (a guess, marked ``inferred``).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from marsad.records import EventType
 from stream.extract.actors import ATTACKERS
@@ -59,7 +61,17 @@ def event_type(inc: Assembled, targets: list[str], perp: str = UNKNOWN) -> tuple
     return "Battles", "Armed clash"
 
 
-def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[str]]:
+class Sides(NamedTuple):
+    perpetrator: str
+    targets: list[str]
+    #: the perpetrator is the battle fallback (the first named party that is no victim), not
+    #: an attacker the text or its headline names: right about half the time (it is often
+    #: the victims' own side, "عنصر في قوات سوريا الديمقراطية", or the agency telling it),
+    #: so the merge step reads it as a guess, never as a contradiction
+    inferred: bool = False
+
+
+def sides(doc: Document, inc: Assembled, prior: str | None) -> Sides:
     mentions = [
         doc.actors[i]
         for i in sorted(set(inc.actors))
@@ -74,6 +86,7 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[s
     attackers = [m.code for m in mentions if m.role == "attacker" and m.code != CIVILIANS]
     partners = [m.code for m in mentions if m.role == "partner" and m.code not in victims]
     perp: str | None = None
+    inferred = False
     if partners and victims:
         perp = partners[0]  # "مقتل عنصر من X باشتباكات مع Y": Y is the other side
     elif attackers:
@@ -82,6 +95,7 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[s
         perp = prior
     elif inc.events["clash"] or inc.events["takeover"] or inc.events["attack"]:
         # two sides named in a battle: the one that is not (only) counting dead
+        inferred = True
         perp = next(
             (
                 m.code
@@ -97,4 +111,4 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> tuple[str, list[s
     for code in [*victims, *present]:
         if code != perp and code != UNKNOWN and code not in targets:
             targets.append(code)
-    return perp, targets
+    return Sides(perp, targets, inferred and perp != UNKNOWN)

@@ -19,7 +19,7 @@ from stream.extract.event_day import event_day
 from stream.extract.judge import judge
 from stream.extract.lexicon import Lexicon, lexicon
 from stream.extract.normalize import normalize
-from stream.extract.places import article_governorate
+from stream.extract.places import PlaceMention, article_governorate, most_specific
 from stream.extract.segment import tokenize
 from stream.extract.summary import summarize
 
@@ -55,11 +55,25 @@ def _evidence(doc: Document, inc: Assembled) -> tuple[str, tuple[int, int] | Non
 DEAD = ("killed", "executed")
 
 
+def headline_place(title: str | None, anchor: date | None, lex: Lexicon) -> PlaceMention | None:
+    """The place a headline names ("ست قتلى بثلاث ضربات جوية قرب معبر البوكمال"), if any:
+    where the report's lead event happened when its body names no place of its own (the
+    body's other places belong to what it recalls, its dateline to where it was written)."""
+    if not title:
+        return None
+    return most_specific([m for m in read(title, anchor, lex).places if not m.reference])
+
+
 def _incident(
-    doc: Document, inc: Assembled, prior: str | None, n_incidents: int, n_tallies: int
+    doc: Document,
+    inc: Assembled,
+    prior: str | None,
+    n_incidents: int,
+    n_tallies: int,
+    titled: PlaceMention | None = None,
 ) -> Incident:
-    place = choose_place(inc)
-    perp, targets = sides(doc, inc, prior)
+    place = choose_place(inc) or titled
+    perp, targets, inferred = sides(doc, inc, prior)
     etype, sub = event_type(inc, targets, perp)
     location = None
     where = place.place if place is not None else article_governorate(doc.places)
@@ -107,6 +121,7 @@ def _incident(
         killed_qualifier=qualifier(inc, "killed"),
         injured_qualifier=qualifier(inc, "injured"),
         evidence_span=span,
+        perpetrator_inferred=inferred,
     )
     record.summary_en = summarize(record)
     return record
@@ -151,7 +166,14 @@ def extract_article(article: Article) -> Extraction:
         incidents = [_incident(tdoc, inc, prior, len(titled), 0) for inc in titled]
     else:
         n = len(judged.incidents)
-        incidents = [_incident(doc, inc, prior, n, len(tally_figures)) for inc in judged.incidents]
+        # the lead (first current) incident happened where the headline says, if the body
+        # does not say
+        lead = current[0] if current else None
+        headline = headline_place(article.title, anchor, lex) if lead else None
+        incidents = [
+            _incident(doc, inc, prior, n, len(tally_figures), headline if inc is lead else None)
+            for inc in judged.incidents
+        ]
     return Extraction(
         id=article.id,
         incidents=incidents,

@@ -353,6 +353,7 @@ def lexicon() -> Lexicon:
             "no_casualties",
             "cumulative",
             "superlatives",
+            "occurrences",
         )
     }
     qb = {k: v for k, v in numbers["qualifiers_before"].items()}

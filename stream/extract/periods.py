@@ -87,7 +87,8 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
     c = doc.clauses[ci]
     since_date: date | None = None
     tally = False
-    # "الهجوم الأعنف منذ أشهر", "أعنف قصف … منذ عام 2020": a comparison, not a period
+    # "الهجوم الأعنف منذ أشهر", "أعنف قصف … منذ عام 2020": a comparison, not a period; and
+    # "للمرة الثانية خلال أسبوع" counts attacks in the period, not its dead
     compared = compared_since(doc, c.start, c.end)
     for m in doc.within(doc.cues["since"], c.start, c.end):
         if m.start in compared:
@@ -100,7 +101,8 @@ def clause_is_tally(doc: Document, ci: int, lex: Lexicon) -> tuple[bool, date | 
     today = any(d.kind in ("relative", "weekday") for d in doc.within(doc.dates, c.start, c.end))
     cumulative = doc.has_cue("cumulative", c.start, c.end) and not today
     period_phrase = any(
-        m.start not in compared for m in doc.within(doc.cues["tally"], c.start, c.end)
+        m.start not in compared and not doc.within(doc.cues["occurrences"], m.start - 3, m.start)
+        for m in doc.within(doc.cues["tally"], c.start, c.end)
     )
     if (period_phrase or cumulative) and not single:
         tally = True

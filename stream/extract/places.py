@@ -230,7 +230,7 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             or bool(prev_forms & w.affiliation_words)
         )
         reference = place.kind != "governorate" and (
-            bearing or outlet or _destination(words, m.start, w)
+            bearing or outlet or _destination(words, m.start, w) or _funeral(words, m.start, w)
         )
         around = around or (reference and bearing)
         mention = PlaceMention(start, m.end, place, reference, around, dateline)
@@ -408,6 +408,20 @@ def _destination(words: list[str], start: int, w: WordsFile) -> bool:
     ):
         k -= 1
     return k >= 0 and bool(set(prefix_forms(words[k])) & w.away)
+
+
+_CLAUSE_STOPS = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
+
+
+def _funeral(words: list[str], start: int, w: WordsFile) -> bool:
+    """ "شيّع الحشد الشعبي في بغداد مقاتليه": the place of a funeral or a burial, told a
+    few words after it in the same clause, is not where the dead were killed."""
+    for k in range(start - 1, max(-1, start - 6), -1):
+        if words[k] in _CLAUSE_STOPS:
+            return False
+        if set(prefix_forms(words[k])) & w.funeral_words:
+            return True
+    return False
 
 
 def most_specific(mentions: list[PlaceMention]) -> PlaceMention | None:

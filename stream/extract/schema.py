@@ -74,6 +74,7 @@ class CuesFile(_File):
     period_report: Words
     cumulative: Words
     superlatives: Words
+    occurrences: Words
     tally_continuation: Words
     single_event: Words
     since: Words
@@ -169,6 +170,7 @@ class WordsFile(_File):
     settlement_nouns: WordSet
     not_place_names: WordSet
     away: WordSet
+    funeral_words: WordSet
     away_links: WordSet
     not_months: list[str]
     road_words: WordSet

@@ -300,7 +300,7 @@ def test_unknown_gunmen_named_in_a_battle_are_its_perpetrator() -> None:
 
     doc = SimpleNamespace(actors=[ActorMention(0, 2, "UNKNOWN"), ActorMention(5, 7, "SYRIAN_GOV")])
     inc = SimpleNamespace(actors=[0, 1], tolls={}, events={"clash": 0, "takeover": 0, "attack": 1})
-    assert sides(cast(Any, doc), cast(Any, inc), None) == ("UNKNOWN", ["SYRIAN_GOV"])
+    assert sides(cast(Any, doc), cast(Any, inc), None)[:2] == ("UNKNOWN", ["SYRIAN_GOV"])
 
 
 def test_a_toll_raised_today_for_wednesdays_strikes_is_wednesdays_event() -> None:
@@ -386,3 +386,57 @@ def test_the_day_of_the_attack_itself_stays() -> None:
     live = current(run(text, published="2023-06-11T10:00:00+03:00"))
     assert len(live) == 1
     assert live[0].occurred_on == date(2023, 6, 11)
+
+
+def test_a_body_without_a_place_takes_the_headline_s_place() -> None:
+    """The body tells the strike without naming where and recalls an attack elsewhere; the
+    headline names the town. The lead incident is the headline's, not the recalled place's."""
+    text = (
+        "قال مصدران محليان إن غارتين جويتين استهدفتا ليل الثلاثاء مستودعاً قرب المعبر "
+        "الحدودي، ما أسفر عن مقتل أربعة مسلحين وإصابة ثلاثة.\n"
+        "وتأتي الغارتان بعد يوم من هجوم بطائرات مسيرة على قاعدة في أربيل."
+    )
+    with_title = current(run(text, title="أربعة قتلى بغارتين جويتين قرب معبر البوكمال"))
+    without = current(run(text))
+    assert with_title[0].location is not None and with_title[0].location.admin1 == "SY-DY"
+    assert without[0].location is None or without[0].location.admin1 != "SY-DY"
+
+
+def test_a_battle_s_fallback_perpetrator_is_marked_a_guess() -> None:
+    """No attacker is named: the first side that is no victim ("الأمن العام", whose member
+    died) stands as perpetrator, marked inferred; an attacker named by the text is not."""
+    guessed = current(
+        run("لقي عنصر في جهاز الأمن العام حتفه بهجوم على حاجز في مدينة الميادين اليوم.")
+    )
+    named = current(run("قتل عنصران من قوات النظام بهجوم لخلايا داعش على حاجز في مدينة الميادين."))
+    assert len(guessed) == 1 and guessed[0].perpetrator_inferred
+    assert named[0].perpetrator == "ISIS" and not named[0].perpetrator_inferred
+    assert "perpetrator_inferred" not in named[0].model_dump(mode="json")
+
+
+def test_a_second_attack_within_a_week_is_news_not_a_tally() -> None:
+    """ "للمرة الثانية خلال أسبوع" counts attacks in a period, not the period's dead, and the
+    year of a comparison ("أعنف هجوم منذ مطلع العام الماضي") recalls nothing."""
+    text = (
+        "للمرة الثالثة خلال شهر، شن مسلحون هجوماً على رعاة أغنام في بادية تدمر، راح ضحيته "
+        "17 شخصاً، في ما يعد أعنف هجوم في المنطقة منذ مطلع العام الماضي."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [17]
+    assert not [t for t in ex.tallies if t.killed == 17]
+    # a real period still counts as one
+    tally = run("قتل 17 شخصاً خلال شهر في هجمات متفرقة ببادية تدمر.")
+    assert not [i for i in current(tally) if i.killed == 17]
+
+
+def test_the_city_of_a_funeral_is_not_where_the_dead_were_killed() -> None:
+    """The strike was at Al-Qaim; the fighters were buried in Baghdad. The funeral's city,
+    told first, does not become the incident's place ("قرب مقبرة القرية" still would)."""
+    text = (
+        "شيّع الحشد الشعبي في بغداد، اليوم الأحد، مقاتليه الذين قتلوا بالغارات التي استهدفت "
+        "مقراته في منطقة القائم ليل الجمعة، وعددهم 16 مقاتلاً."
+    )
+    (inc,) = current(run(text))
+    assert inc.location is not None and inc.location.name_en == "Al-Qaim"
+    near = current(run("قتل جنديان بهجوم قرب مقبرة قرية في قضاء الدبس بمحافظة كركوك اليوم."))
+    assert near[0].location is not None and near[0].location.admin1 == "IQ-KI"
