@@ -16,8 +16,9 @@ when in doubt there are two incidents):
 
 * date: event days (``occurred_on``, else the publication day) at most
   ``max_days_apart_dated`` apart when both reports give the date, ``max_days_apart`` else;
-* actors: not contradicting (same perpetrator, ``UNKNOWN`` on one side, or one fight told
-  from both sides);
+* actors: not contradicting (same perpetrator, ``UNKNOWN`` on one side, a perpetrator the
+  extractor only guessed, ``Incident.perpetrator_inferred``, or one fight told from both
+  sides);
 * place (:func:`place_relation`): one place (same name, or points ``same_place_km`` apart),
   one inside the other (a city within ``city_km``, a district or desert within ``area_km``,
   a governorate-level place such as "ريف حماة الشرقي" by its governorate, never by the
@@ -29,9 +30,10 @@ when in doubt there are two incidents):
 * evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
   containment, 0.5 a border), same day 0.5, same known perpetrator 1 (``UNKNOWN`` adds
   nothing), same sub-event 0.5 (an event type that differs lowers it, never splits alone),
-  the same toll 1, both naming what was attacked (``objects``: a bus, a checkpoint, a
-  church) ``object_weight``, word overlap times ``similarity_weight``; of it, at least
-  ``min_corroboration`` that is not place and day.
+  the same toll 1 (a later report's toll under an earlier one's divided by ``toll_ratio``:
+  minus ``toll_mismatch_weight``), both naming what was attacked (``objects``: a bus, a
+  checkpoint, a church) ``object_weight``, word overlap times ``similarity_weight``; of it,
+  at least ``min_corroboration`` that is not place and day.
 
 :func:`linked` adds one rule: an article that reports two incidents tells two events, so
 only the one of them that matches best links.
@@ -107,6 +109,11 @@ class MergeConfig(BaseModel):
     #: ... when the places only meet across a governorate line: two provinces side by side
     #: hold many same-day events of one actor, so the actor alone does not make one event.
     border_corroboration: float = Field(default=1.5, ge=0)
+    #: A later report whose toll is an earlier one's divided by more than this tells against
+    #: one event (30 dead, then "قتيلان"; a toll rises as the dead are counted, it does not
+    #: fall to a third): it takes ``toll_mismatch_weight`` off the evidence.
+    toll_ratio: float = Field(default=3.0, gt=1)
+    toll_mismatch_weight: float = Field(default=1.0, ge=0)
     #: What word overlap (0..1) adds to the evidence.
     similarity_weight: float = Field(default=3.0, ge=0)
     #: What was attacked, when both reports name it ("حافلة مبيت", "حاجز", "كنيسة"): an
@@ -422,6 +429,10 @@ def _actors(a: Incident, b: Incident) -> tuple[float, str] | None:
         return (1.0, f"same perpetrator {pa}") if pa != "UNKNOWN" else (0.0, "perpetrator unknown")
     if "UNKNOWN" in (pa, pb):
         return 0.0, "perpetrator unknown on one side"
+    if a.perpetrator_inferred or b.perpetrator_inferred:
+        # the first side named that is no victim: a guess that half the time names the
+        # victims' own side or the agency telling it, no contradiction
+        return 0.0, "perpetrator guessed on one side"
     if pa in b.targets or pb in a.targets:
         return 0.5, f"same fight told from both sides ({pa} / {pb})"
     return None
@@ -505,6 +516,10 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
     if ia.killed and ia.killed == ib.killed:
         evidence += 1.0
         reasons.append(f"same toll {ia.killed}")
+    elif _tolls_clash(a, b, cfg):
+        # 30 dead, then 2: not one event's toll told again
+        evidence -= cfg.toll_mismatch_weight
+        reasons.append(f"tolls {ia.killed} / {ib.killed}")
     shared = _objects(ia.evidence, cfg) & _objects(ib.evidence, cfg)
     if shared:
         evidence += cfg.object_weight
@@ -517,6 +532,15 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
     if evidence < cfg.min_evidence or corroboration < max(needed, cfg.min_corroboration):
         return None
     return MatchDecision(incident_id=None, score=round(evidence, 4), reasons=reasons)
+
+
+def _tolls_clash(a: Candidate, b: Candidate, cfg: MergeConfig) -> bool:
+    """The later report (by publication time) gives a toll less than an earlier one's
+    divided by ``toll_ratio``: one event's toll rises as the dead are counted (4 at noon, 26
+    by the evening), it does not fall to a third, so 30 dead then 2 are two events."""
+    early, late = (a, b) if report_key(a) <= report_key(b) else (b, a)
+    first, then = early.incident.killed, late.incident.killed
+    return bool(first and then and first > cfg.toll_ratio * then)
 
 
 def _event_types_compatible(a: Incident, b: Incident, cfg: MergeConfig) -> bool:

@@ -20,19 +20,35 @@ MERGE = Path(__file__).resolve().parents[2] / "fixtures" / "merge"
 #: split -> (pairwise F1, B-cubed F1) floors
 FLOORS = {
     ("test_a.jsonl", "test_b.jsonl"): (0.77, 0.86),
-    ("dev.jsonl",): (0.94, 0.96),
+    ("dev.jsonl",): (0.95, 0.97),
     # dev_b and dev_c share four events (two writers chose them): each is scored alone
     ("dev_b.jsonl",): (0.93, 0.96),
     ("dev_c.jsonl",): (0.96, 0.97),
     ("dev_d.jsonl",): (0.83, 0.90),
     ("dev_e.jsonl",): (0.83, 0.88),
-    ("dev_f.jsonl",): (0.68, 0.81),
-    ("dev_g.jsonl",): (0.74, 0.87),
+    ("dev_f.jsonl",): (0.78, 0.86),
+    ("dev_g.jsonl",): (0.79, 0.89),
+    # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
+    ("dev_h.jsonl",): (0.62, 0.80),
+    ("dev_i.jsonl",): (0.81, 0.89),
 }
 
 
 @pytest.mark.parametrize(
-    "files", list(FLOORS), ids=["test", "dev", "dev_b", "dev_c", "dev_d", "dev_e", "dev_f", "dev_g"]
+    "files",
+    list(FLOORS),
+    ids=[
+        "test",
+        "dev",
+        "dev_b",
+        "dev_c",
+        "dev_d",
+        "dev_e",
+        "dev_f",
+        "dev_g",
+        "dev_h",
+        "dev_i",
+    ],
 )
 def test_merge_figures_hold_their_floors(files: tuple[str, ...]) -> None:
     paths = [MERGE / name for name in files]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from marsad.records import Location
 from stream.merge import (
+    Candidate,
     MergeConfig,
     event_time,
     find_match,
@@ -13,6 +15,7 @@ from stream.merge import (
     merge_into,
     new_incident,
     prune_index,
+    same_event,
     similarity,
 )
 from tests.unit.stream.helpers import HAMDAN, MAYADIN, NOW, candidate
@@ -202,3 +205,37 @@ def test_an_incident_keeps_which_of_each_article_s_incidents_its_reports_are() -
     folded = merge_into(held, side, NOW).incident
     assert folded.article_positions == ["a1#0", "a2#1"]
     assert "article_positions" in folded.to_json()
+
+
+def test_a_guessed_perpetrator_does_not_contradict_a_named_one() -> None:
+    """A perpetrator the rules guessed (the first side named that is no victim: often the
+    victims' own side) is no contradiction: the two reports still meet on place and toll."""
+    held = new_incident(candidate("a1", perpetrator="ISIS", targets=["CIVILIANS"]), NOW)
+    guessed = candidate("a2", perpetrator="SYRIAN_GOV", targets=["CIVILIANS"])
+    named = candidate("a3", perpetrator="SYRIAN_GOV", targets=["CIVILIANS"])
+    assert find_match([held], named, CFG).incident_id is None
+    guessed.incident.perpetrator_inferred = True
+    decision = find_match([held], guessed, CFG)
+    assert decision.incident_id == held.id
+    assert "perpetrator guessed on one side" in decision.reasons
+
+
+def test_a_toll_that_falls_to_a_third_tells_against_one_event() -> None:
+    """Thirty dead, then a later report of two in the same town on the same day: two events
+    unless the words say otherwise. A toll that rises (two, then thirty: the dead counted)
+    or one a little lower is no evidence against."""
+    base: dict[str, Any] = {"perpetrator": "UNKNOWN", "evidence": ""}  # place, day, type
+
+    def report(article_id: str, killed: int, hour: int) -> Candidate:
+        cand = candidate(article_id, killed=killed, **base)
+        assert cand.published_at is not None
+        return cand.model_copy(update={"published_at": cand.published_at.replace(hour=hour)})
+
+    thirty = report("a1", 30, 9)
+    assert same_event(thirty, report("a2", 24, 12), CFG) is not None
+    assert same_event(thirty, report("a3", 2, 12), CFG) is None
+    assert same_event(report("a4", 2, 8), thirty, CFG) is not None  # risen
+    held = new_incident(thirty, NOW)
+    assert find_match([held], report("a3", 2, 12), CFG).incident_id is None
+    lenient = CFG.model_copy(update={"toll_mismatch_weight": 0.0})
+    assert same_event(thirty, report("a3", 2, 12), lenient) is not None
