@@ -104,8 +104,11 @@ def sides(doc: Document, inc: Assembled, prior: str | None) -> Sides:
             ),
             None,
         )
-        if perp is None and len(set(victims)) > 1:
-            perp = victims[-1]
+        # two armed sides counting their dead: the one told last fought the first; civilians
+        # killed beside soldiers ("46 مدنياً و7 عناصر من قوات النظام") name no side that fought
+        armed = [v for v in victims if v != CIVILIANS]
+        if perp is None and len(set(armed)) > 1:
+            perp = armed[-1]
     perp = perp or UNKNOWN
     targets: list[str] = []
     for code in [*victims, *present]:

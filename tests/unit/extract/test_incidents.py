@@ -440,3 +440,22 @@ def test_the_city_of_a_funeral_is_not_where_the_dead_were_killed() -> None:
     assert inc.location is not None and inc.location.name_en == "Al-Qaim"
     near = current(run("قتل جنديان بهجوم قرب مقبرة قرية في قضاء الدبس بمحافظة كركوك اليوم."))
     assert near[0].location is not None and near[0].location.admin1 == "IQ-KI"
+
+
+def test_government_forces_are_the_state_of_the_country_told() -> None:
+    """ "القوات الحكومية" in a report from Tikrit is Iraq's army, in one from Deir ez-Zor
+    Damascus's: the generic words take the state of the report's country."""
+    clash = "قتل 12 مسلحاً من تنظيم الدولة الإسلامية في اشتباكات مع القوات الحكومية قرب مدينة {}."
+    assert [i.perpetrator for i in current(run(clash.format("تكريت")))] == ["IRAQ_GOV"]
+    assert [i.perpetrator for i in current(run(clash.format("دير الزور")))] == ["SYRIAN_GOV"]
+
+
+def test_civilians_killed_beside_soldiers_name_no_perpetrator() -> None:
+    """Gunmen kill 46 civilians and 7 soldiers: neither the civilians nor the soldiers, the
+    only sides named, fought the attack, so the perpetrator stays unknown."""
+    text = (
+        "قتل 46 مدنياً و7 عناصر من قوات النظام بهجوم على جامعي الكمأة في بادية السخنة مساء الجمعة."
+    )
+    (inc,) = current(run(text))
+    assert inc.perpetrator == "UNKNOWN" and inc.killed == 53
+    assert set(inc.targets) == {"CIVILIANS", "SYRIAN_GOV"}
