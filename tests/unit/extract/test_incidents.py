@@ -459,3 +459,17 @@ def test_civilians_killed_beside_soldiers_name_no_perpetrator() -> None:
     (inc,) = current(run(text))
     assert inc.perpetrator == "UNKNOWN" and inc.killed == 53
     assert set(inc.targets) == {"CIVILIANS", "SYRIAN_GOV"}
+
+
+def test_a_massacre_committed_by_a_group_names_it_and_the_day_after_names_nothing() -> None:
+    """"مسلحون من داعش ارتكبوا مجزرة": the group that committed it is the perpetrator; what
+    happened the day before ("غداة إسقاط طائرات روسية مساعدات") is another event, whose
+    aircraft are nobody's attack here."""
+    text = (
+        "أفادت مصادر محلية بأن مسلحين من تنظيم داعش ارتكبوا اليوم مجزرة في قرية عياش بريف "
+        "دير الزور الغربي راح ضحيتها 40 مدنياً.\n"
+        "وتأتي المجزرة غداة إسقاط طائرات روسية مساعدات غذائية على الأحياء المحاصرة."
+    )
+    inc = current(run(text))[0]
+    assert (inc.perpetrator, inc.killed) == ("ISIS", 40)
+    assert "RUSSIA" not in inc.targets
