@@ -462,7 +462,7 @@ def test_civilians_killed_beside_soldiers_name_no_perpetrator() -> None:
 
 
 def test_a_massacre_committed_by_a_group_names_it_and_the_day_after_names_nothing() -> None:
-    """"مسلحون من داعش ارتكبوا مجزرة": the group that committed it is the perpetrator; what
+    """ "مسلحون من داعش ارتكبوا مجزرة": the group that committed it is the perpetrator; what
     happened the day before ("غداة إسقاط طائرات روسية مساعدات") is another event, whose
     aircraft are nobody's attack here."""
     text = (
