@@ -177,12 +177,23 @@ def _merge(doc: Document, inc: Assembled, c: Candidate, *, adopt_place: bool) ->
     if adopt_place or not inc.places:
         inc.places.extend(c.places)
     if c.casualties or any(doc.actors[i].role for i in c.actors):
-        inc.actors.extend(c.actors)  # a bare follow-up sentence adds no parties
+        # a bare follow-up sentence adds no parties, nor a clause about a habit ("اتهم
+        # ناشطون خلايا مرتبطة بالنظام بالوقوف وراء التفجيرات المتكررة")
+        inc.actors.extend(i for i in c.actors if not _in_habit(doc, c, doc.actors[i].start))
     inc.events.update(c.events)
     inc.date = inc.date or c.date
     inc.generic = inc.generic and c.generic
     inc.zero = (inc.zero[0] or c.zero[0], inc.zero[1] or c.zero[1])
     _add_tolls(doc, inc, c.casualties, rising=c.rising)
+
+
+def _in_habit(doc: Document, c: Candidate, pos: int) -> bool:
+    """Whether ``pos`` lies in a clause of ``c`` that tells a habit, not an event."""
+    for ci in c.clauses:
+        clause = doc.clauses[ci]
+        if clause.start <= pos < clause.end:
+            return doc.has_cue("generic", clause.start, clause.end)
+    return False
 
 
 def _compatible(doc: Document, inc: Assembled, c: Candidate, *, placeless: bool = False) -> bool:

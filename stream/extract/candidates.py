@@ -32,6 +32,9 @@ from stream.extract.places import PlaceMention
 from stream.extract.segment import Clause, opens_distribution
 
 SPECIFIC_RANK = 3  # district or finer
+#: event words that make no candidate of a sentence without a toll: a killing is told by its
+#: toll, and plural bombings alone are as often a list of habits as an event
+UNTOLD = ("killing", "blasts")
 #: an event dated explicitly more than this many days before the report is recalled, not news
 RECALL_DAYS = 3
 
@@ -362,7 +365,7 @@ def read_sentence(
                         )
                     )
                 continue
-            if not cas and not any(v for k, v in events.items() if k != "killing"):
+            if not cas and not any(v for k, v in events.items() if k not in UNTOLD):
                 continue
             signal = events or _event_counts(doc, clause_ids)  # the sentence's event words
             placeless = not places

@@ -52,7 +52,7 @@ def event_type(inc: Assembled, targets: list[str], perp: str = UNKNOWN) -> tuple
         return "Explosions/Remote violence", "Suicide bomb"
     if ev["grenade"] and not clash:
         return "Explosions/Remote violence", "Grenade"
-    if ev["ied"] and not clash:
+    if (ev["ied"] or ev["blasts"]) and not clash:
         return "Explosions/Remote violence", "Remote explosive/landmine/IED"
     if ev["shelling"] and not clash:
         return "Explosions/Remote violence", "Shelling/artillery/missile attack"

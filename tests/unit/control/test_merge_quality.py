@@ -29,8 +29,8 @@ FLOORS = {
     ("dev_f.jsonl",): (0.78, 0.86),
     ("dev_g.jsonl",): (0.78, 0.88),
     # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
-    ("dev_h.jsonl",): (0.62, 0.80),
-    ("dev_i.jsonl",): (0.81, 0.89),
+    ("dev_h.jsonl",): (0.71, 0.85),
+    ("dev_i.jsonl",): (0.83, 0.90),
 }
 
 

@@ -473,3 +473,26 @@ def test_a_massacre_committed_by_a_group_names_it_and_the_day_after_names_nothin
     inc = current(run(text))[0]
     assert (inc.perpetrator, inc.killed) == ("ISIS", 40)
     assert "RUSSIA" not in inc.targets
+
+
+def test_bombings_in_the_plural_are_an_event_and_a_door_is_no_month() -> None:
+    """ "بثلاثة تفجيرات" tells the event as much as "بتفجير"; "عند باب قسم الطوارئ" (a
+    door) is not "in August", so the sentence keeps today's date and stays news."""
+    text = (
+        "قتل أكثر من عشرين شخصاً في ثلاثة تفجيرات ضربت صباح اليوم محيط الكراجات في مدينة "
+        "طرطوس، وفجر انتحاري نفسه عند باب قسم الطوارئ في المشفى."
+    )
+    (inc,) = current(run(text))
+    assert inc.killed == 20 and inc.event_type == "Explosions/Remote violence"
+    assert inc.location is not None and inc.location.admin1 == "SY-TA"
+    assert inc.occurred_on is not None and inc.occurred_on.month != 8
+
+
+def test_a_habit_clause_lends_the_incident_no_perpetrator() -> None:
+    """ "اتهم ناشطون خلايا مرتبطة بالنظام بالوقوف وراء التفجيرات المتكررة" is about a run of
+    bombings, not this one; "يعتقد أن خلايا داعش تقف وراء التفجير" is about this one."""
+    event = "قتل 14 شخصاً بانفجار سيارة مفخخة قرب دوار في مدينة اعزاز شمالي حلب اليوم.\n"
+    habit = event + "واتهم ناشطون خلايا مرتبطة بالنظام بالوقوف وراء التفجيرات المتكررة."
+    this = event + "ويعتقد أن خلايا داعش تقف وراء التفجير، إذ تنشط في المنطقة منذ أشهر."
+    assert [i.perpetrator for i in current(run(habit))] == ["UNKNOWN"]
+    assert [i.perpetrator for i in current(run(this))] == ["ISIS"]
