@@ -28,6 +28,8 @@ FILES = [
     "dev_g.jsonl",
     "dev_h.jsonl",
     "dev_i.jsonl",
+    "dev_j.jsonl",
+    "dev_k.jsonl",
 ]
 #: the frozen test split: change it only with a new split and a new README figure
 FROZEN = {

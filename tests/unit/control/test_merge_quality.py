@@ -31,6 +31,10 @@ FLOORS = {
     # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
     ("dev_h.jsonl",): (0.71, 0.85),
     ("dev_i.jsonl",): (0.84, 0.91),
+    # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
+    # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes
+    ("dev_j.jsonl",): (0.68, 0.82),
+    ("dev_k.jsonl",): (0.63, 0.81),
 }
 
 
@@ -48,6 +52,8 @@ FLOORS = {
         "dev_g",
         "dev_h",
         "dev_i",
+        "dev_j",
+        "dev_k",
     ],
 )
 def test_merge_figures_hold_their_floors(files: tuple[str, ...]) -> None:
