@@ -29,6 +29,13 @@ def since_is_recent(doc: Document, pos: int, lex: Lexicon) -> tuple[bool, date |
         return q.value * lex.words.short_since_units[words[q.end]] <= 72, None
     if doc.within(doc.cues["single_event"], pos + 1, pos + 4):
         return True, None  # "منذ بدء الهجوم": since this attack began
+    told = doc.within(doc.events, pos + 1, pos + 2)
+    if told and told[0].value not in ("killing", "none"):
+        # "منذ اقتحام تنظيم الدولة الحقل يوم أمس": since the event itself, told by its verbal
+        # noun, with its own day a few words on
+        day = next(iter(doc.within(doc.dates, pos + 2, pos + 10)), None)
+        if day is not None and day.value is not None and doc.anchor is not None:
+            return day.value >= doc.anchor - timedelta(days=3), day.value
     start = next(iter(doc.within(doc.dates, pos + 1, pos + 6)), None)
     start_value = start.value if start else None
     if recent_word:

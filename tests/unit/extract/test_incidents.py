@@ -492,3 +492,20 @@ def test_a_habit_clause_lends_the_incident_no_perpetrator() -> None:
     this = event + "ويعتقد أن خلايا داعش تقف وراء التفجير، إذ تنشط في المنطقة منذ أشهر."
     assert [i.perpetrator for i in current(run(habit))] == ["UNKNOWN"]
     assert [i.perpetrator for i in current(run(this))] == ["ISIS"]
+
+
+def test_a_toll_since_the_attack_itself_is_the_attack_s_toll() -> None:
+    """ "ارتفع إلى 90 عدد القتلى منذ اقتحام التنظيم الحقل يوم أمس": the count runs from the
+    event, told by its verbal noun with its day a few words on, not over a period."""
+    text = (
+        "ارتفع إلى 90 على الأقل عدد القتلى في صفوف حراس حقل الشاعر منذ اقتحام تنظيم الدولة "
+        "الإسلامية الحقل يوم أمس الخميس."
+    )
+    ex = run(text, published="2014-07-18T10:00:00+03:00")
+    assert [i.killed for i in current(ex)] == [90]
+    assert not [t for t in ex.tallies if t.killed == 90]
+    # since an attack weeks ago, it is a period's count
+    old = run(
+        text.replace("يوم أمس الخميس", "في الثالث من حزيران"), published="2014-07-18T10:00:00+03:00"
+    )
+    assert not [i for i in current(old) if i.killed == 90]
