@@ -17,8 +17,8 @@ when in doubt there are two incidents):
 * date: event days (``occurred_on``, else the publication day) at most
   ``max_days_apart_dated`` apart when both reports give the date, ``max_days_apart`` else;
 * actors: not contradicting (same perpetrator, ``UNKNOWN`` on one side, a perpetrator the
-  extractor only guessed, ``Incident.perpetrator_inferred``, or one fight told from both
-  sides);
+  extractor only guessed, ``Incident.perpetrator_inferred``, two ``allied_sides``, or one
+  fight told from both sides);
 * place (:func:`place_relation`): one place (same name, or points ``same_place_km`` apart),
   one inside the other (a city within ``city_km``, a district or desert within ``area_km``,
   a governorate-level place such as "ريف حماة الشرقي" by its governorate, never by the
@@ -55,7 +55,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from marsad.geography import km_between, km_outside
-from marsad.records import Incident, Location, StoredIncident
+from marsad.records import ActorCode, Incident, Location, StoredIncident
 
 __all__ = [
     "Candidate",
@@ -123,6 +123,9 @@ class MergeConfig(BaseModel):
     #: How far (days) an index entry's day may be from a report's and still be read: a group's
     #: reports can be days apart, and every report that might pair with it must be compared.
     index_slack_days: int = Field(default=3, ge=0)
+    #: Sides that fight together, so outlets credit one attack to either (a coalition of
+    #: factions or its member, Russian or regime aircraft): no contradiction between them.
+    allied_sides: list[tuple[ActorCode, ActorCode]] = Field(default_factory=list)
     compatible_event_types: list[tuple[str, str]] = Field(
         default_factory=lambda: [("Battles", "Explosions/Remote violence")]
     )
@@ -422,7 +425,7 @@ def _day(cand: Candidate) -> tuple[date | None, bool]:
     return (cand.published_at.date() if cand.published_at else None), False
 
 
-def _actors(a: Incident, b: Incident) -> tuple[float, str] | None:
+def _actors(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[float, str] | None:
     """Evidence from the sides, or ``None`` when they contradict each other."""
     pa, pb = a.perpetrator, b.perpetrator
     if pa == pb:
@@ -435,6 +438,10 @@ def _actors(a: Incident, b: Incident) -> tuple[float, str] | None:
         return 0.0, "perpetrator guessed on one side"
     if pa in b.targets or pb in a.targets:
         return 0.5, f"same fight told from both sides ({pa} / {pb})"
+    if any({pa, pb} == {x, y} for x, y in cfg.allied_sides):
+        # "جيش الفتح" and "جبهة النصرة", Russian or regime jets: one attack credited to
+        # either of two sides fighting together is no contradiction (and no evidence)
+        return 0.0, f"allied sides ({pa} / {pb})"
     return None
 
 
@@ -492,7 +499,7 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
         if days == 0:
             evidence += 0.5
         reasons.append(f"{days} day(s) apart")
-    actors = _actors(ia, ib)
+    actors = _actors(ia, ib, cfg)
     if actors is None:
         return None
     evidence += actors[0]

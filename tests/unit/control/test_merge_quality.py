@@ -33,7 +33,7 @@ FLOORS = {
     ("dev_i.jsonl",): (0.84, 0.91),
     # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
     # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes
-    ("dev_j.jsonl",): (0.70, 0.83),
+    ("dev_j.jsonl",): (0.75, 0.86),
     ("dev_k.jsonl",): (0.63, 0.81),
 }
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from marsad.records import Location
 from stream.merge import (
     Candidate,
@@ -239,3 +242,17 @@ def test_a_toll_that_falls_to_a_third_tells_against_one_event() -> None:
     assert find_match([held], report("a3", 2, 12), CFG).incident_id is None
     lenient = CFG.model_copy(update={"toll_mismatch_weight": 0.0})
     assert same_event(thirty, report("a3", 2, 12), lenient) is not None
+
+
+def test_allied_sides_do_not_contradict() -> None:
+    """Russian or regime jets, a coalition of factions or its member: one attack credited to
+    either of two allied sides still meets on place, day and toll; a misspelt side in the
+    configuration stops start-up."""
+    russia = candidate("a1", perpetrator="RUSSIA", targets=["CIVILIANS"])
+    regime = candidate("a2", perpetrator="SYRIAN_GOV", targets=["CIVILIANS"])
+    assert same_event(russia, regime, CFG) is None
+    allied = CFG.model_copy(update={"allied_sides": [("RUSSIA", "SYRIAN_GOV")]})
+    decision = same_event(russia, regime, allied)
+    assert decision is not None and "allied sides (RUSSIA / SYRIAN_GOV)" in decision.reasons
+    with pytest.raises(ValidationError):
+        MergeConfig.model_validate({"allied_sides": [["RUSSIA", "SYRIAN_GOVT"]]})
