@@ -28,8 +28,9 @@ when in doubt there are two incidents):
   ``border_km`` of it (:mod:`marsad.geography`); two different points (an ambush 7 km away)
   never merge. A report without a place needs ``min_similarity_without_place`` word overlap;
 * evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
-  containment, 0.5 a border), same day 0.5, same known perpetrator 1 (``UNKNOWN`` adds
-  nothing), same sub-event 0.5 (an event type that differs lowers it, never splits alone),
+  containment, 0.5 a border), same day 0.5, same known perpetrator 1 (0.5 when one of them
+  is guessed; ``UNKNOWN`` adds nothing), same sub-event 0.5 (an event type that differs
+  lowers it, never splits alone),
   the same toll 1 (a later report's toll under an earlier one's divided by ``toll_ratio``:
   minus ``toll_mismatch_weight``), both naming what was attacked (``objects``: a bus, a
   checkpoint, a church) ``object_weight``, word overlap times ``similarity_weight``; of it,
@@ -429,7 +430,12 @@ def _actors(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[float, str] | N
     """Evidence from the sides, or ``None`` when they contradict each other."""
     pa, pb = a.perpetrator, b.perpetrator
     if pa == pb:
-        return (1.0, f"same perpetrator {pa}") if pa != "UNKNOWN" else (0.0, "perpetrator unknown")
+        if pa == "UNKNOWN":
+            return 0.0, "perpetrator unknown"
+        if a.perpetrator_inferred or b.perpetrator_inferred:
+            # two guesses agreeing (the state that answered an attack, named in both): half
+            return 0.5, f"same perpetrator {pa}, guessed on one side"
+        return 1.0, f"same perpetrator {pa}"
     if "UNKNOWN" in (pa, pb):
         return 0.0, "perpetrator unknown on one side"
     if a.perpetrator_inferred or b.perpetrator_inferred:

@@ -24,7 +24,7 @@ FLOORS = {
     # dev_b and dev_c share four events (two writers chose them): each is scored alone
     ("dev_b.jsonl",): (0.93, 0.96),
     ("dev_c.jsonl",): (0.96, 0.97),
-    ("dev_d.jsonl",): (0.83, 0.90),
+    ("dev_d.jsonl",): (0.82, 0.90),
     ("dev_e.jsonl",): (0.83, 0.88),
     ("dev_f.jsonl",): (0.78, 0.86),
     ("dev_g.jsonl",): (0.78, 0.88),
@@ -33,8 +33,8 @@ FLOORS = {
     ("dev_i.jsonl",): (0.84, 0.91),
     # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
     # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes
-    ("dev_j.jsonl",): (0.75, 0.86),
-    ("dev_k.jsonl",): (0.63, 0.81),
+    ("dev_j.jsonl",): (0.73, 0.85),
+    ("dev_k.jsonl",): (0.68, 0.84),
 }
 
 

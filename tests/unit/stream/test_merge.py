@@ -256,3 +256,15 @@ def test_allied_sides_do_not_contradict() -> None:
     assert decision is not None and "allied sides (RUSSIA / SYRIAN_GOV)" in decision.reasons
     with pytest.raises(ValidationError):
         MergeConfig.model_validate({"allied_sides": [["RUSSIA", "SYRIAN_GOVT"]]})
+
+
+def test_a_guessed_perpetrator_that_agrees_counts_half() -> None:
+    """Two reports naming the Iraqi army as the side that answered an attack agree on a guess,
+    not on who attacked: half the evidence of a named perpetrator."""
+    named = same_event(candidate("a1"), candidate("a2"), CFG)
+    guess = candidate("a2")
+    guess.incident.perpetrator_inferred = True
+    guessed = same_event(candidate("a1"), guess, CFG)
+    assert named is not None and guessed is not None
+    assert named.score - guessed.score == pytest.approx(0.5)
+    assert "same perpetrator ISIS, guessed on one side" in guessed.reasons
