@@ -29,7 +29,7 @@ FLOORS = {
     ("dev_f.jsonl",): (0.78, 0.86),
     ("dev_g.jsonl",): (0.78, 0.88),
     # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
-    ("dev_h.jsonl",): (0.71, 0.85),
+    ("dev_h.jsonl",): (0.74, 0.86),
     ("dev_i.jsonl",): (0.84, 0.91),
     # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
     # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes

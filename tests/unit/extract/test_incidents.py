@@ -509,3 +509,15 @@ def test_a_toll_since_the_attack_itself_is_the_attack_s_toll() -> None:
         text.replace("يوم أمس الخميس", "في الثالث من حزيران"), published="2014-07-18T10:00:00+03:00"
     )
     assert not [i for i in current(old) if i.killed == 90]
+
+
+def test_the_bloodiest_since_years_ago_is_a_comparison_not_a_period() -> None:
+    """"من أكثر الهجمات دموية منذ أكثر من أربع سنوات": "منذ" compares the attack with years
+    of others, it does not open the period of a tally."""
+    text = (
+        "وثق المرصد مقتل 96 شخصاً على الأقل في الغارات التي نفذتها طائرات النظام أمس على سوق "
+        "في مدينة دوما، ما يجعلها من أكثر الهجمات دموية منذ أكثر من أربع سنوات."
+    )
+    ex = run(text)
+    assert [i.killed for i in current(ex)] == [96]
+    assert not [t for t in ex.tallies if t.killed == 96]
