@@ -512,7 +512,7 @@ def test_a_toll_since_the_attack_itself_is_the_attack_s_toll() -> None:
 
 
 def test_the_bloodiest_since_years_ago_is_a_comparison_not_a_period() -> None:
-    """"من أكثر الهجمات دموية منذ أكثر من أربع سنوات": "منذ" compares the attack with years
+    """ "من أكثر الهجمات دموية منذ أكثر من أربع سنوات": "منذ" compares the attack with years
     of others, it does not open the period of a tally."""
     text = (
         "وثق المرصد مقتل 96 شخصاً على الأقل في الغارات التي نفذتها طائرات النظام أمس على سوق "
