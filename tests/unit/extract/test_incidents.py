@@ -8,6 +8,13 @@ from stream.extract.actors import ActorMention
 from tests.unit.extract.conftest import current, run
 
 
+def _news_not_tally(text: str, toll: int, published: str | None = None) -> None:
+    """The article reads as one current incident of ``toll`` dead, and no tally of it."""
+    ex = run(text, published) if published else run(text)
+    assert [i.killed for i in current(ex)] == [toll]
+    assert not [t for t in ex.tallies if t.killed == toll]
+
+
 def test_per_side_tolls_of_one_battle_are_summed() -> None:
     text = (
         "تتواصل الاشتباكات العنيفة بين عناصر تنظيم الدولة الإسلامية وقوات النظام "
@@ -421,9 +428,7 @@ def test_a_second_attack_within_a_week_is_news_not_a_tally() -> None:
         "للمرة الثالثة خلال شهر، شن مسلحون هجوماً على رعاة أغنام في بادية تدمر، راح ضحيته "
         "17 شخصاً، في ما يعد أعنف هجوم في المنطقة منذ مطلع العام الماضي."
     )
-    ex = run(text)
-    assert [i.killed for i in current(ex)] == [17]
-    assert not [t for t in ex.tallies if t.killed == 17]
+    _news_not_tally(text, 17)
     # a real period still counts as one
     tally = run("قتل 17 شخصاً خلال شهر في هجمات متفرقة ببادية تدمر.")
     assert not [i for i in current(tally) if i.killed == 17]
@@ -501,9 +506,7 @@ def test_a_toll_since_the_attack_itself_is_the_attack_s_toll() -> None:
         "ارتفع إلى 90 على الأقل عدد القتلى في صفوف حراس حقل الشاعر منذ اقتحام تنظيم الدولة "
         "الإسلامية الحقل يوم أمس الخميس."
     )
-    ex = run(text, published="2014-07-18T10:00:00+03:00")
-    assert [i.killed for i in current(ex)] == [90]
-    assert not [t for t in ex.tallies if t.killed == 90]
+    _news_not_tally(text, 90, "2014-07-18T10:00:00+03:00")
     # since an attack weeks ago, it is a period's count
     old = run(
         text.replace("يوم أمس الخميس", "في الثالث من حزيران"), published="2014-07-18T10:00:00+03:00"
@@ -518,6 +521,4 @@ def test_the_bloodiest_since_years_ago_is_a_comparison_not_a_period() -> None:
         "وثق المرصد مقتل 96 شخصاً على الأقل في الغارات التي نفذتها طائرات النظام أمس على سوق "
         "في مدينة دوما، ما يجعلها من أكثر الهجمات دموية منذ أكثر من أربع سنوات."
     )
-    ex = run(text)
-    assert [i.killed for i in current(ex)] == [96]
-    assert not [t for t in ex.tallies if t.killed == 96]
+    _news_not_tally(text, 96)
