@@ -30,11 +30,11 @@ when in doubt there are two incidents):
 * evidence at least ``min_evidence``: place (2 a shared point, 1 a shared area or
   containment, 0.5 a border), same day 0.5, same known perpetrator 1 (0.5 when one of them
   is guessed; ``UNKNOWN`` adds nothing), same sub-event 0.5 (an event type that differs
-  lowers it, never splits alone),
-  the same toll 1 (a later report's toll under an earlier one's divided by ``toll_ratio``:
-  minus ``toll_mismatch_weight``), both naming what was attacked (``objects``: a bus, a
-  checkpoint, a church) ``object_weight``, word overlap times ``similarity_weight``; of it,
-  at least ``min_corroboration`` that is not place and day.
+  lowers it, never splits alone), the same toll 1 (a later report's toll under an earlier
+  one's divided by ``toll_ratio``: minus ``toll_mismatch_weight``), both naming what was
+  attacked (``objects``: a bus, a checkpoint, a church) ``object_weight``, word overlap
+  times ``similarity_weight``; of it, at least ``min_corroboration`` that is not place and
+  day.
 
 :func:`linked` adds one rule: an article that reports two incidents tells two events, so
 only the one of them that matches best links.
@@ -444,7 +444,7 @@ def _actors(a: Incident, b: Incident, cfg: MergeConfig) -> tuple[float, str] | N
         return 0.0, "perpetrator guessed on one side"
     if pa in b.targets or pb in a.targets:
         return 0.5, f"same fight told from both sides ({pa} / {pb})"
-    if any({pa, pb} == {x, y} for x, y in cfg.allied_sides):
+    if _listed_pair(pa, pb, cfg.allied_sides):
         # "جيش الفتح" and "جبهة النصرة", Russian or regime jets: one attack credited to
         # either of two sides fighting together is no contradiction (and no evidence)
         return 0.0, f"allied sides ({pa} / {pb})"
@@ -559,8 +559,12 @@ def _tolls_clash(a: Candidate, b: Candidate, cfg: MergeConfig) -> bool:
 def _event_types_compatible(a: Incident, b: Incident, cfg: MergeConfig) -> bool:
     if a.event_type == b.event_type:
         return True
-    pair = {a.event_type, b.event_type}
-    return any(pair == {x, y} for x, y in cfg.compatible_event_types)
+    return _listed_pair(a.event_type, b.event_type, cfg.compatible_event_types)
+
+
+def _listed_pair(x: str, y: str, pairs: Sequence[tuple[str, str]]) -> bool:
+    """Whether ``{x, y}`` is one of ``pairs``, in either order."""
+    return any({x, y} == {p, q} for p, q in pairs)
 
 
 # -- a group of reports is one incident --------------------------------------------------------

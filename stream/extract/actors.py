@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from marsad.records import ActorRole
 from stream.extract.lexicon import Lexicon, prefix_forms
 from stream.extract.normalize import norm
+from stream.extract.segment import PHRASE_STOPS
 
 ORG = "@ORG"
 BODY = "@BODY"  # "الهيئة": the commission named last (HTS in Idlib, the Hashd in Iraq)
 ATTACKERS = "@ATK"  # "المهاجمين": whoever attacked
 STATE = "@STATE"  # "الشرطة", "القوات الأمنية": the state where it happened
-_STOP = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _governing(words: list[str], start: int, lex: Lexicon, limit: int = 5) -> li
     k = start - 1
     while k >= 0 and len(out) < limit:
         word = words[k]
-        if word in _STOP:
+        if word in PHRASE_STOPS:
             break
         out.append(k)
         if not (_forms(word) & lex.transparent_words):
@@ -149,7 +149,7 @@ def find_actors(words: list[str], lex: Lexicon) -> list[ActorMention]:
 def _armed_before(words: list[str], pos: int, lex: Lexicon) -> bool:
     """An aircraft or weapon word shortly before ``pos`` ("برصاص عناصر حاجز تابع لـ")."""
     for k in range(pos - 1, max(-1, pos - 5), -1):
-        if words[k] in _STOP:
+        if words[k] in PHRASE_STOPS:
             return False
         forms = _forms(words[k])
         if forms & lex.words.against:
@@ -171,7 +171,7 @@ def _accused(words: list[str], mentions: list[ActorMention], lex: Lexicon) -> li
             continue
         obj = None
         for j in range(k + 1, min(k + 14, len(words))):
-            if words[j] in _STOP:
+            if words[j] in PHRASE_STOPS:
                 break
             if words[j] in lex.accusation_objects:
                 obj = j

@@ -189,11 +189,9 @@ def _merge(doc: Document, inc: Assembled, c: Candidate, *, adopt_place: bool) ->
 
 def _in_habit(doc: Document, c: Candidate, pos: int) -> bool:
     """Whether ``pos`` lies in a clause of ``c`` that tells a habit, not an event."""
-    for ci in c.clauses:
-        clause = doc.clauses[ci]
-        if clause.start <= pos < clause.end:
-            return doc.has_cue("generic", clause.start, clause.end)
-    return False
+    ci = doc.clause_of(pos)
+    clause = doc.clauses[ci]
+    return ci in c.clauses and doc.has_cue("generic", clause.start, clause.end)
 
 
 def _compatible(doc: Document, inc: Assembled, c: Candidate, *, placeless: bool = False) -> bool:

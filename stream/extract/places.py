@@ -23,6 +23,7 @@ from stream.extract.lexicon import (
 )
 from stream.extract.normalize import norm
 from stream.extract.schema import PlacesFile, WordsFile, validate
+from stream.extract.segment import PHRASE_STOPS
 
 #: Lower is more specific.
 KIND_RANK: dict[str, int] = {
@@ -410,14 +411,11 @@ def _destination(words: list[str], start: int, w: WordsFile) -> bool:
     return k >= 0 and bool(set(prefix_forms(words[k])) & w.away)
 
 
-_CLAUSE_STOPS = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
-
-
 def _funeral(words: list[str], start: int, w: WordsFile) -> bool:
     """ "شيّع الحشد الشعبي في بغداد مقاتليه": the place of a funeral or a burial, told a
     few words after it in the same clause, is not where the dead were killed."""
     for k in range(start - 1, max(-1, start - 6), -1):
-        if words[k] in _CLAUSE_STOPS:
+        if words[k] in PHRASE_STOPS:
             return False
         if set(prefix_forms(words[k])) & w.funeral_words:
             return True

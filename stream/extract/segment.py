@@ -20,6 +20,8 @@ _TOKEN_RE = re.compile(
 )
 _SENTENCE_END = {".", "!", "?", "…", "؟"}
 _CLAUSE_PUNCT = {"،", ",", "؛", ";", ":"}
+#: tokens a backward look stops at ("… على حاجز، قتل عنصر من X": the comma parts the phrases)
+PHRASE_STOPS = frozenset({"،", ",", ".", ":", "؛", "(", ")", "-"})
 
 
 @dataclass(frozen=True)
