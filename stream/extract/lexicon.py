@@ -309,6 +309,8 @@ class Lexicon:
     added_openers: PhraseIndex[str]
     non_casualty_after: frozenset[str]
     non_casualty_before: frozenset[str]
+    #: definite ordinal units: the "عشرة" after one is part of an ordinal
+    ordinals: frozenset[str]
     months: PhraseIndex[int]
     weekdays: PhraseIndex[int]
     relative_days: PhraseIndex[int]
@@ -403,6 +405,7 @@ def lexicon() -> Lexicon:
         added_openers=phrase_index({"add": numbers["added_openers"]}),
         non_casualty_after=word_set(numbers["non_casualty_after"]),
         non_casualty_before=word_set(numbers["non_casualty_before"]),
+        ordinals=word_set(numbers["ordinals"]),
         months=phrase_index({int(k): v for k, v in dates["months"].items()}),
         weekdays=phrase_index({int(k): v for k, v in dates["weekdays"].items()}),
         relative_days=phrase_index({int(k): v for k, v in dates["relative_days"].items()}),

@@ -130,6 +130,9 @@ def find_quantities(words: list[str], lex: Lexicon) -> list[Quantity]:
             out.append(Quantity(i, end, 2, "dual", None))
             i = end
             continue
+        if i and words[i - 1] in lex.ordinals and lex.units.get(word) == 10:
+            i += 1  # "السابعة عشرة": seventeenth, not ten
+            continue
         parsed = _read_words(words, i, lex)
         if parsed is None and bare != word and _word_value(bare, lex) is not None:
             # "وثلاثة جرحى": the conjunction is glued to the first number word

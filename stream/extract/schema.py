@@ -122,6 +122,7 @@ class NumbersFile(_File):
     singular_nouns: Words
     non_casualty_after: Words
     non_casualty_before: Words
+    ordinals: Words
 
 
 class DatesFile(_File):

@@ -53,3 +53,15 @@ def test_vague_quantities_are_coded_conservatively(lex: Lexicon) -> None:
 
 def test_conjunction_glued_to_number_word(lex: Lexicon) -> None:
     assert [v for v, _ in values("قتيل وثلاثة جرحى", lex)] == [3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["قتل عشرون عسكرياً من الفرقة السابعة عشرة", "في الذكرى الحادية عشرة قتل عشرون عسكرياً"],
+)
+def test_the_ten_of_a_compound_ordinal_is_no_count(text: str, lex: Lexicon) -> None:
+    assert values(text, lex) == [(20, None)]
+
+
+def test_a_cardinal_ten_still_counts(lex: Lexicon) -> None:
+    assert values("قتل عشرون عسكرياً وأصيب عشرة آخرون", lex) == [(20, None), (10, None)]
