@@ -318,6 +318,8 @@ def _a_common_word(words: list[str], start: int, end: int, prev: set[str], w: Wo
 
 
 _DATELINE_MARKS = frozenset({"-", "–", "—", "(", "/"})
+#: what may stand between a dateline's place and the outlet's name before its mark
+_DATELINE_LEADS = frozenset({":", "،", ","})
 #: "مركز الأخبار – الحسكة": how many words an outlet's desk may take before its dateline
 _DESK_WORDS = 3
 
@@ -327,6 +329,9 @@ def _dateline(words: list[str], start: int, end: int) -> bool:
     واع", "أربيل (كوردستان 24)-"), or a desk of a few words, a mark, then the place
     ("مركز الأخبار – الحسكة")."""
     if start == 0:
+        if end < len(words) and words[end] in _DATELINE_LEADS:
+            # "بغداد: «الشرق الأوسط» -", "بغداد، العراق (CNN) –": the outlet, then the mark
+            return any(t in _DATELINE_MARKS for t in words[end + 1 : end + 4])
         return any(t in _DATELINE_MARKS for t in words[end : end + 2])
     desk = words[: start - 1]
     return (
@@ -358,6 +363,8 @@ def _road_to(words: list[str], start: int, w: WordsFile) -> bool:
     k = start - 1
     if k >= 0 and words[k] in _DATELINE_MARKS:
         k -= 2  # the second town of "طريق دمشق – السويداء"
+    if k >= 1 and words[k] in w.road_adjectives:
+        k -= 1  # "الطريق الدولي حلب – دمشق", "الطريق السريع بغداد – كركوك"
     return k >= 0 and bool(set(prefix_forms(words[k])) & w.road_words)
 
 

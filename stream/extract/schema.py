@@ -175,6 +175,7 @@ class WordsFile(_File):
     away_links: WordSet
     not_months: list[str]
     road_words: WordSet
+    road_adjectives: WordSet
     affiliation_words: WordSet
     word_names: WordSet
     country_words: dict[str, WordSet]

@@ -30,6 +30,8 @@ FILES = [
     "dev_i.jsonl",
     "dev_j.jsonl",
     "dev_k.jsonl",
+    "dev_l.jsonl",
+    "dev_m.jsonl",
 ]
 #: the frozen test split: change it only with a new split and a new README figure
 FROZEN = {

@@ -206,6 +206,22 @@ def test_a_dateline_is_where_the_outlet_wrote_from() -> None:
     assert found is not None and found.admin1 == "IQ-BG"
 
 
+def test_a_dateline_may_name_the_outlet_after_a_colon_or_a_country() -> None:
+    """ "الموصل: «الشرق الأوسط» -" and "الموصل، العراق (CNN) –": the outlet wrote from
+    Mosul; the event is where the text then says."""
+    from stream.extract.places import gazetteer
+
+    for opening in ("الموصل: «الشرق الأوسط» -", "الموصل، العراق (CNN) –"):
+        found = find_places(words_of(f"{opening} قتل جنديان بهجوم قرب تكريت"), gazetteer())
+        assert [(m.place.name_en, m.reference) for m in found] == [
+            ("Mosul", True),
+            ("Tikrit", False),
+        ], opening
+    # a place that opens the text and goes on with its sentence is the event's
+    found = find_places(words_of("الموصل، قتل جنديان بهجوم ليل أمس"), gazetteer())
+    assert [(m.place.name_en, m.reference) for m in found] == [("Mosul", False)]
+
+
 def test_where_the_aircraft_came_from_is_not_the_place() -> None:
     """ "شن عدواناً انطلاقاً من اتجاه منطقة التنف استهدف مباني داخل تدمر": Palmyra."""
     from stream.extract.places import gazetteer
@@ -272,6 +288,9 @@ def test_a_road_between_two_towns_is_around_its_middle() -> None:
         assert road.place.lat is not None and damascus.lat is not None and suwayda.lat is not None
         assert min(damascus.lat, suwayda.lat) < road.place.lat < max(damascus.lat, suwayda.lat)
         assert road.place.admin1 == "SY-SU", road.place.admin1  # the destination's
+    # "الطريق الدولي حماة – حمص": the road's epithet between it and its towns
+    found = find_places(words_of("قصف على الطريق الدولي حماة – حمص"), gazetteer())
+    assert (found[0].place.kind, found[0].around) == ("road", True)
     # two towns not joined by a road word stay two places
     assert [n for n, *_ in _real("في دمشق والسويداء")] == ["Damascus", "As-Suwayda"]
 
