@@ -307,6 +307,10 @@ def test_a_name_that_is_also_a_common_word_is_a_place_only_where_one_is_expected
     for text in ("اشتباكات في سلمية", "في بادية سلمية الشرقية", "قصف بسلمية", "القائم - واع"):
         assert [n for n, *_ in _real(text)] in (["Al-Salamiyah"], ["Al-Qaim"]), text
     assert [n for n, *_ in _real("غربي القائم")] == ["Al-Qaim"]
+    # Baghdad's quarters named by common words: "الدورة البرلمانية" is a session
+    assert _real("خلال الدورة البرلمانية الحالية") == []
+    assert _real("انفجار عبوة في الدورة جنوبي بغداد")[0][0] == "Al-Dora"
+    assert [n for n, *_ in _real("تفجير في علوة جميلة")] == ["Jamila (Baghdad)"]
 
 
 def test_a_dateline_after_the_outlets_desk_is_where_it_wrote_from() -> None:
