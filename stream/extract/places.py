@@ -403,8 +403,14 @@ def _unlisted(words: list[str], known: list[PlaceMention], w: WordsFile) -> list
             continue
         if set(prefix_forms(name)) & (w.settlement_nouns | w.not_place_names | w.place_nouns):
             continue
+        end = j + 1
+        if name in w.name_openers and end < len(words) and words[end].isalpha():
+            # "قرية الشيخ محمد", "ناحية خان بني سعد": the opener is half a name; read alone,
+            # the villages of "الشيخ محمد" and "الشيخ حسن" would be one place
+            end += 1
+            name = " ".join(words[j:end])
         place = Place(name, name, "village", None, None, None, None, listed=False)
-        out.append(PlaceMention(j, j + 1, place, False))
+        out.append(PlaceMention(j, end, place, False))
     return out
 
 

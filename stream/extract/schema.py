@@ -170,6 +170,7 @@ class WordsFile(_File):
     place_nouns: WordSet
     settlement_nouns: WordSet
     not_place_names: WordSet
+    name_openers: WordSet
     away: WordSet
     funeral_words: WordSet
     away_links: WordSet

@@ -336,3 +336,14 @@ def test_a_bearing_from_a_canton_is_around_its_city() -> None:
 
     (m,) = find_places(words_of("انفجر لغم جنوب مقاطعة الحسكة"), gazetteer())
     assert (m.place.name_en, m.reference, m.around) == ("Al-Hasakah", True, True)
+
+
+def test_a_village_the_gazetteer_lacks_keeps_its_two_word_name() -> None:
+    """ "قرية الشيخ محمد" and "قرية الشيخ حسن" are two villages: read as "الشيخ" alone, two
+    strikes on them would be told at one place."""
+    one = [n for n, *_ in _real("قصف على قرية الشيخ محمد")]
+    two = [n for n, *_ in _real("قصف على قرية الشيخ حسن")]
+    assert one == ["الشيخ محمد"] and two == ["الشيخ حسن"]
+    assert [n for n, *_ in _real("قصف على قرية حزارين")] == ["حزارين"]
+    # "حي سكني": a residential quarter, no name
+    assert _real("سقطت قذيفة على حي سكني") == []
