@@ -252,6 +252,11 @@ def _roads(out: list[PlaceMention], words: list[str], w: WordsFile) -> list[Plac
     for m in out:
         prev = merged[-1] if merged else None
         kind = _line_kind(prev, m, words, w) if prev is not None else None
+        if prev is not None and kind == "far":
+            # "الخط الإداري الفاصل بين الرقة ودير الزور", "الأوتوستراد الدولي حلب – دمشق": a
+            # line too long to place an event; its ends only bound it
+            merged[-1:] = [replace(e, around=False, reference=True) for e in (prev, m)]
+            continue
         if prev is not None and kind is not None:
             line = replace(prev, end=m.end, place=_road(prev.place, m.place, road=kind == "road"))
             ends = [replace(e, around=False, reference=True) for e in (prev, m)]
@@ -262,20 +267,22 @@ def _roads(out: list[PlaceMention], words: list[str], w: WordsFile) -> list[Plac
 
 
 def _line_kind(prev: PlaceMention, m: PlaceMention, words: list[str], w: WordsFile) -> str | None:
-    """ "road" for "طريق X – Y", "between" for "بين X وY", else ``None`` (also when the two
-    are one place, lack coordinates, or lie too far apart for one line)."""
+    """ "road" for "طريق X – Y", "between" for "بين X وY", "far" for either when the two lie
+    too far apart for one line, else ``None`` (also when they are one place or lack
+    coordinates)."""
     a, b = prev.place, m.place
     if a.lat is None or b.lat is None or a.name_en == b.name_en:
         return None
-    if km_between(a.lat, a.lon, b.lat, b.lon) > _MAX_LINE_KM:  # type: ignore[arg-type]
-        return None
     gap = words[prev.end : m.start]
     joined = not gap or (len(gap) == 1 and gap[0] in _DATELINE_MARKS)
+    kind = None
     if prev.around and joined and _road_to(words, prev.start, w) and _road_to(words, m.start, w):
-        return "road"
-    if not gap and words[m.start].startswith("و") and _between(words, prev.start, w):
-        return "between"
-    return None
+        kind = "road"
+    elif not gap and words[m.start].startswith("و") and _between(words, prev.start, w):
+        kind = "between"
+    if kind is not None and km_between(a.lat, a.lon, b.lat, b.lon) > _MAX_LINE_KM:  # type: ignore[arg-type]
+        return "far"
+    return kind
 
 
 #: Two ends further apart are no road or line one event lies on: a namesake read for one of

@@ -347,3 +347,19 @@ def test_a_village_the_gazetteer_lacks_keeps_its_two_word_name() -> None:
     assert [n for n, *_ in _real("قصف على قرية حزارين")] == ["حزارين"]
     # "حي سكني": a residential quarter, no name
     assert _real("سقطت قذيفة على حي سكني") == []
+
+
+def test_the_ends_of_a_line_too_long_for_one_place_only_bound_it() -> None:
+    """ "الخط الفاصل بين الرقة ودير الزور" (about 130 km): the two cities bound a line no
+    event lies on; the event is at the mountain the report names."""
+    from stream.extract.places import gazetteer
+
+    text = "انفجر لغم قرب جبل البشري الممتد على الخط الفاصل بين الرقة ودير الزور"
+    found = find_places(words_of(text), gazetteer())
+    assert [(m.place.name_en, m.reference) for m in found] == [
+        ("Jabal al-Bishri", False),
+        ("Raqqa", True),
+        ("Deir ez-Zor", True),
+    ]
+    best = most_specific(found)
+    assert best is not None and best.place.name_en == "Jabal al-Bishri"
