@@ -489,6 +489,20 @@ def test_bombings_in_the_plural_are_an_event_and_a_door_is_no_month() -> None:
     assert inc.occurred_on is not None and inc.occurred_on.month != 8
 
 
+def test_two_blasts_or_blasts_that_shook_a_place_are_an_event_without_a_toll() -> None:
+    """ "هز انفجاران حي الميدان" and "انفجارات تهز محيط المطار" tell explosions at a place,
+    though nobody has counted the dead yet; "هجمات وتفجيرات" in a list of habits do not."""
+    for text in (
+        "هز انفجاران متتاليان صباح اليوم حي الميدان في دمشق، وسط أنباء عن ضحايا.",
+        "انفجارات تهز محيط مطار دير الزور العسكري منذ ساعات الصباح.",
+    ):
+        (inc,) = current(run(text))
+        assert inc.event_type == "Explosions/Remote violence", text
+        assert inc.killed is None, text
+    habits = "تعيش المنطقة على وقع انتهاكات بين قتل وسرقة ونهب وهجمات وتفجيرات."
+    assert current(run(habits)) == []
+
+
 def test_a_habit_clause_lends_the_incident_no_perpetrator() -> None:
     """ "اتهم ناشطون خلايا مرتبطة بالنظام بالوقوف وراء التفجيرات المتكررة" is about a run of
     bombings, not this one; "يعتقد أن خلايا داعش تقف وراء التفجير" is about this one."""
