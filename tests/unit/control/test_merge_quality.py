@@ -24,20 +24,22 @@ FLOORS = {
     # dev_b and dev_c share four events (two writers chose them): each is scored alone
     ("dev_b.jsonl",): (0.93, 0.96),
     ("dev_c.jsonl",): (0.96, 0.97),
-    ("dev_d.jsonl",): (0.82, 0.90),
-    ("dev_e.jsonl",): (0.83, 0.88),
-    ("dev_f.jsonl",): (0.78, 0.86),
+    # 0.828 -> 0.810 when two blasts were read as an explosion: a report now read joins a
+    # false merge that was there before (pairwise precision, B-cubed unchanged)
+    ("dev_d.jsonl",): (0.80, 0.90),
+    ("dev_e.jsonl",): (0.86, 0.91),
+    ("dev_f.jsonl",): (0.80, 0.87),
     ("dev_g.jsonl",): (0.78, 0.88),
     # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
     ("dev_h.jsonl",): (0.74, 0.86),
-    ("dev_i.jsonl",): (0.84, 0.91),
+    ("dev_i.jsonl",): (0.93, 0.95),
     # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
     # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes
     ("dev_j.jsonl",): (0.73, 0.85),
     ("dev_k.jsonl",): (0.68, 0.84),
     # written in session 12 (Syria's and Iraq's 2012-2013), first measured 0.812 and 0.672
-    ("dev_l.jsonl",): (0.81, 0.87),
-    ("dev_m.jsonl",): (0.67, 0.82),
+    ("dev_l.jsonl",): (0.86, 0.89),
+    ("dev_m.jsonl",): (0.78, 0.87),
 }
 
 
