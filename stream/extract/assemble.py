@@ -48,7 +48,8 @@ class Assembled:
         return {p.place.name_en for p in self.places if p.place.rank <= SPECIFIC_RANK}
 
     def admin1s(self) -> set[str]:
-        return {p.place.admin1 for p in self.places if p.place.admin1}
+        """The governorates named (bearings too), not where people went or came from."""
+        return {p.place.admin1 for p in self.places if p.place.admin1 and not p.away}
 
     def figures(self, role: str) -> list[Casualty]:
         return [c for (r, _), c in self.tolls.items() if r == role] + [

@@ -77,6 +77,8 @@ class PlaceMention:
     around: bool = False
     #: "بغداد - واع": where the outlet wrote from, the report's place only when it names none
     dateline: bool = False
+    #: "نقلوا إلى مشفى X", "العائدين من كربلاء": where people went or came from
+    away: bool = False
 
     @property
     def rank(self) -> int:
@@ -230,11 +232,16 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             or (m.end < len(words) and words[m.end] in w.outlet_tags)
             or bool(prev_forms & w.affiliation_words)
         )
+        # "العائدين من كربلاء والنجف": the second of two places joined by "و" goes with the first
+        joined_to = (
+            out[-1] if out and out[-1].end == m.start and words[m.start].startswith("و") else None
+        )
+        away = _destination(words, m.start, w) or (joined_to is not None and joined_to.away)
         reference = place.kind != "governorate" and (
-            bearing or outlet or _destination(words, m.start, w) or _funeral(words, m.start, w)
+            bearing or outlet or away or _funeral(words, m.start, w)
         )
         around = around or (reference and bearing)
-        mention = PlaceMention(start, m.end, place, reference, around, dateline)
+        mention = PlaceMention(start, m.end, place, reference, around, dateline, away=away)
         if m.start > 0 and words[m.start - 1] == "(" and out and out[-1].place == place:
             # "عين العرب (كوباني)": the same place named again, as it was told
             mention = replace(out[-1], start=start, end=m.end)
