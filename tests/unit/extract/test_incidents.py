@@ -503,6 +503,17 @@ def test_two_blasts_or_blasts_that_shook_a_place_are_an_event_without_a_toll() -
     assert current(run(habits)) == []
 
 
+def test_gunmen_who_stormed_a_town_are_a_battle_though_nobody_counted_the_dead() -> None:
+    """ "اقتحموا" (they stormed), the plural of "اقتحم", tells the attack as the singular does."""
+    text = (
+        "اقتحم عشرات المسلحين صباح اليوم بلدة العلم شرقي تكريت بعد تدمير حواجز أمنية عند أطرافها."
+    )
+    plural = text.replace("اقتحم عشرات المسلحين", "قال شهود إن مسلحين اقتحموا")
+    for t in (text, plural):
+        (inc,) = current(run(t))
+        assert inc.event_type == "Battles", t
+
+
 def test_a_habit_clause_lends_the_incident_no_perpetrator() -> None:
     """ "اتهم ناشطون خلايا مرتبطة بالنظام بالوقوف وراء التفجيرات المتكررة" is about a run of
     bombings, not this one; "يعتقد أن خلايا داعش تقف وراء التفجير" is about this one."""
