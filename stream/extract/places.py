@@ -206,13 +206,17 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         prev_forms = _base(prev)
         if _a_common_word(words, m.start, m.end, prev_forms, w):
             continue
+        # the place just before, when this one is joined to it by "و" ("دير الزور وحمص")
+        joined_to = (
+            out[-1] if out and out[-1].end == m.start and words[m.start].startswith("و") else None
+        )
         lifted = bool(prev_forms & w.province_words) or _country_of(words, m.start, w)
         if lifted and not prev_forms & w.province_words:
             start = m.start - 2  # "الريف الشرقي لدير الزور"
         elif lifted:
             dual_open = bool(prev_forms & w.dual_province_words)
             start = m.start - 1
-        elif dual_open and words[m.start].startswith("و") and out and out[-1].end == m.start:
+        elif dual_open and joined_to is not None:
             lifted = True  # "باديتي دير الزور وحمص": the second one too
         else:
             dual_open = False
@@ -233,9 +237,6 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
             or bool(prev_forms & w.affiliation_words)
         )
         # "العائدين من كربلاء والنجف": the second of two places joined by "و" goes with the first
-        joined_to = (
-            out[-1] if out and out[-1].end == m.start and words[m.start].startswith("و") else None
-        )
         away = _destination(words, m.start, w) or (joined_to is not None and joined_to.away)
         reference = place.kind != "governorate" and (
             bearing or outlet or away or _funeral(words, m.start, w)

@@ -368,14 +368,13 @@ def test_the_ends_of_a_line_too_long_for_one_place_only_bound_it() -> None:
 def test_where_people_came_from_is_not_the_place_nor_its_governorate() -> None:
     """ "تجمعات للزوار العائدين من كربلاء والنجف": both cities are where the pilgrims came
     from; the blasts that hit them in Sadr City are one place's event, not a wide one."""
+    from stream.extract.places import gazetteer
     from tests.unit.extract.conftest import current, run
 
     text = (
         "هزت انفجارات مدينة الصدر شرقي بغداد، استهدفت تجمعات للزوار العائدين من كربلاء "
         "والنجف، ما أوقع عدداً من القتلى والجرحى."
     )
-    from stream.extract.places import gazetteer
-
     found = find_places(words_of(text), gazetteer())
     assert [
         (m.place.name_en, m.away) for m in found if m.place.name_en in ("Karbala", "Najaf")
