@@ -130,6 +130,11 @@ class MergeConfig(BaseModel):
     compatible_event_types: list[tuple[str, str]] = Field(
         default_factory=lambda: [("Battles", "Explosions/Remote violence")]
     )
+    #: Event types that differ only in whether the victims fought back ("هجوم على القرية" /
+    #: "اشتباكات مع المهاجمين"): no counter-evidence when both reports name who attacked
+    #: (the sides then say whether it is one event); with the attacker unknown on a side, the
+    #: type is what tells two attacks in one place apart.
+    compatible_when_named: list[tuple[str, str]] = Field(default_factory=list)
     #: Incidents kept open per governorate, the oldest event dates dropped first. A cap,
     #: not an age: articles partitions are consumed at different speeds (and an archive
     #: replay runs far ahead of wall-clock time), so "N days behind the newest report"
@@ -559,7 +564,10 @@ def _tolls_clash(a: Candidate, b: Candidate, cfg: MergeConfig) -> bool:
 def _event_types_compatible(a: Incident, b: Incident, cfg: MergeConfig) -> bool:
     if a.event_type == b.event_type:
         return True
-    return _listed_pair(a.event_type, b.event_type, cfg.compatible_event_types)
+    if _listed_pair(a.event_type, b.event_type, cfg.compatible_event_types):
+        return True
+    named = "UNKNOWN" not in (a.perpetrator, b.perpetrator)
+    return named and _listed_pair(a.event_type, b.event_type, cfg.compatible_when_named)
 
 
 def _listed_pair(x: str, y: str, pairs: Sequence[tuple[str, str]]) -> bool:

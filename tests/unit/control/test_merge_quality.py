@@ -28,17 +28,17 @@ FLOORS = {
     # false merge that was there before (pairwise precision, B-cubed unchanged)
     ("dev_d.jsonl",): (0.80, 0.90),
     ("dev_e.jsonl",): (0.86, 0.91),
-    ("dev_f.jsonl",): (0.80, 0.87),
+    ("dev_f.jsonl",): (0.83, 0.88),
     ("dev_g.jsonl",): (0.78, 0.88),
     # written in session 10 (Syria and Iraq 2014-2016), first measured 0.598 and 0.708
     ("dev_h.jsonl",): (0.74, 0.86),
     ("dev_i.jsonl",): (0.93, 0.95),
     # written later in session 10 (Syria's and Iraq's 2014-2016 battles), first measured
     # 0.685 and 0.667 with the session's starting rules, 0.685 and 0.633 with its changes
-    ("dev_j.jsonl",): (0.73, 0.85),
-    ("dev_k.jsonl",): (0.75, 0.88),
+    ("dev_j.jsonl",): (0.75, 0.86),
+    ("dev_k.jsonl",): (0.77, 0.89),
     # written in session 12 (Syria's and Iraq's 2012-2013), first measured 0.812 and 0.672
-    ("dev_l.jsonl",): (0.87, 0.90),
+    ("dev_l.jsonl",): (0.88, 0.91),
     ("dev_m.jsonl",): (0.79, 0.88),
 }
 

@@ -126,6 +126,32 @@ def test_event_type_disagreement_alone_does_not_split() -> None:
     assert find_match([held], other, CFG).incident_id == held.id
 
 
+def test_clash_and_attack_agree_only_when_both_name_the_attacker() -> None:
+    """ "هجوم على القرية" / "اشتباكات مع المهاجمين": with the attacker named on both sides the
+    type is no counter-evidence; with it unknown on one, it is what tells two attacks apart."""
+    cfg = MergeConfig(compatible_when_named=[("Battles", "Violence against civilians")])
+    clash = candidate("a1", killed=None)
+    attack = candidate(
+        "a2", event_type="Violence against civilians", sub_event_type="Attack", killed=None
+    )
+    named = same_event(clash, attack, cfg)
+    plain = same_event(clash, attack, CFG)
+    assert named is not None and plain is not None
+    assert named.score == pytest.approx(plain.score + 0.5)
+    assert not any("Violence against civilians" in r for r in named.reasons)
+    unknown = candidate(
+        "a2",
+        event_type="Violence against civilians",
+        sub_event_type="Attack",
+        perpetrator="UNKNOWN",
+        killed=None,
+    )
+    told, before = same_event(clash, unknown, cfg), same_event(clash, unknown, CFG)
+    assert told is not None and before is not None
+    assert "Battles / Violence against civilians" in told.reasons
+    assert told.score == before.score
+
+
 def test_other_event_type_other_toll_other_words_stay_apart() -> None:
     held = new_incident(candidate("a1", perpetrator="UNKNOWN"), NOW)
     other = candidate(
