@@ -117,6 +117,9 @@ class MergeConfig(BaseModel):
     toll_mismatch_weight: float = Field(default=1.0, ge=0)
     #: What word overlap (0..1) adds to the evidence.
     similarity_weight: float = Field(default=3.0, ge=0)
+    #: Taken off the evidence when both reports break their dead down by side and no side
+    #: is in both ("رجلان من أنصار النظام" / "سبعة مدنيين").
+    victims_mismatch_weight: float = Field(default=0.5, ge=0)
     #: What was attacked, when both reports name it ("حافلة مبيت", "حاجز", "كنيسة"): an
     #: event's own detail, which word overlap drowns among the shared common words.
     object_weight: float = Field(default=0.5, ge=0)
@@ -538,6 +541,14 @@ def same_event(a: Candidate, b: Candidate, cfg: MergeConfig) -> MatchDecision | 
         # 30 dead, then 2: not one event's toll told again
         evidence -= cfg.toll_mismatch_weight
         reasons.append(f"tolls {ia.killed} / {ib.killed}")
+    dead_a, dead_b = set(ia.killed_by_actor), set(ib.killed_by_actor)
+    if dead_a and dead_b and not dead_a & dead_b:
+        # two loyalists killed by bombs in their cars, then seven civilians at their funeral:
+        # the dead of one report are none of the other's
+        evidence -= cfg.victims_mismatch_weight
+        reasons.append(
+            f"dead of other sides ({'/'.join(sorted(dead_a))} / {'/'.join(sorted(dead_b))})"
+        )
     shared = _objects(ia.evidence, cfg) & _objects(ib.evidence, cfg)
     if shared:
         evidence += cfg.object_weight

@@ -152,6 +152,28 @@ def test_clash_and_attack_agree_only_when_both_name_the_attacker() -> None:
     assert told.score == before.score
 
 
+def test_dead_of_other_sides_count_against_one_event() -> None:
+    """Two loyalists killed by bombs in their cars, then seven civilians at their funeral."""
+    first = candidate("a1", killed=2, killed_by_actor={"SYRIAN_GOV": 2})
+    funeral = candidate("a2", killed=7, killed_by_actor={"CIVILIANS": 7})
+    apart, plain = (
+        same_event(first, funeral, CFG),
+        same_event(
+            first,
+            funeral.model_copy(
+                update={"incident": funeral.incident.model_copy(update={"killed_by_actor": {}})}
+            ),
+            CFG,
+        ),
+    )
+    assert apart is not None and plain is not None
+    assert apart.score == pytest.approx(plain.score - CFG.victims_mismatch_weight)
+    assert "dead of other sides (SYRIAN_GOV / CIVILIANS)" in apart.reasons
+    both = candidate("a3", killed=9, killed_by_actor={"CIVILIANS": 5, "SYRIAN_GOV": 4})
+    shared = same_event(first, both, CFG)
+    assert shared is not None and not any("other sides" in r for r in shared.reasons)
+
+
 def test_other_event_type_other_toll_other_words_stay_apart() -> None:
     held = new_incident(candidate("a1", perpetrator="UNKNOWN"), NOW)
     other = candidate(
