@@ -236,6 +236,11 @@ def test_a_long_report_with_battle_tally_mine_and_recalled_battle() -> None:
 def test_superlative_since_is_a_comparison_not_a_period() -> None:
     ex = run("قتل 12 عنصراً من قوات النظام في هجوم لداعش قرب السخنة هو الأعنف منذ أشهر.")
     assert [i.killed for i in current(ex)] == [12] and not ex.tallies
+    # "من أبشع الجرائم منذ بدء الثورة": a massacre compared with the war, not the war's toll
+    ex = run("قتل 106 أشخاص في مجزرة الحولة بريف حمص، في واحدة من أبشع الجرائم منذ بدء الثورة.")
+    assert [i.killed for i in current(ex)] == [106] and not ex.tallies
+    ex = run("قتل 106 أشخاص في ريف حمص منذ بدء الثورة.")
+    assert not current(ex) and [t.killed for t in ex.tallies] == [106]
 
 
 def test_a_toll_reaching_a_figure_today_is_the_incident() -> None:
