@@ -32,6 +32,8 @@ FILES = [
     "dev_k.jsonl",
     "dev_l.jsonl",
     "dev_m.jsonl",
+    "dev_n.jsonl",
+    "dev_o.jsonl",
 ]
 #: the frozen test split: change it only with a new split and a new README figure
 FROZEN = {
