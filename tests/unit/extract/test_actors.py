@@ -16,7 +16,7 @@ def test_the_regime_of_2011_2012_reports(lex: Lexicon) -> None:
     """ "القوات السورية" shelling Homs, "الشبيحة" entering a village: the regime's side."""
     assert ("SYRIAN_GOV", "attacker") in actors("قصف شنته القوات السورية ليلاً على حمص", lex)
     assert [c for c, _ in actors("دخلها مسلحون يعرفون بالشبيحة", lex)] == ["SYRIAN_GOV"]
-    assert [c for c, _ in actors("هاجمت قوات سوريا الديمقراطية مواقع داعش", lex)][0] == "SDF"
+    assert next(c for c, _ in actors("هاجمت قوات سوريا الديمقراطية مواقع داعش", lex)) == "SDF"
 
 
 def test_the_organisation_resolves_to_the_one_named_before(lex: Lexicon) -> None:
