@@ -332,6 +332,7 @@ def read_sentence(
             for c in spans
             for m in doc.within(doc.cues["background"], c.start, c.end)
             if not any(p < m.start <= p + 4 for p in compared)
+            and not _earlier_report(doc, m.start, c.start)
         ]
         background = (
             bool(recalled)
@@ -524,3 +525,13 @@ def read_all(
         ):
             in_tally = False
     return candidates, tallies
+
+
+def _earlier_report(doc: Document, pos: int, floor: int) -> bool:
+    """ "بعد أن كانت وكالة سانا قد اكتفت في وقت سابق بالإشارة إلى …": "في وقت سابق" after an
+    earlier count's opener ("بعد أن كانت", "قد أعلنت") dates that earlier report, not an
+    earlier event: the sentence still tells today's toll."""
+    return any(
+        m.start < pos and m.end <= pos
+        for m in doc.within(doc.cues["earlier_count"], max(floor, pos - 8), pos)
+    )

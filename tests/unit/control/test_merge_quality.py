@@ -42,9 +42,9 @@ FLOORS = {
     ("dev_m.jsonl",): (0.79, 0.88),
     # written in session 13 (Iraq 2006-2011, Syria 2011-2012), first measured 0.763 and 0.686
     # with the session's starting rules, 0.763 and 0.667 with its changes (dev_o's Homs
-    # report read again joins the next siege day's shelling)
+    # report read again joins the next siege day's shelling); then tuned on
     ("dev_n.jsonl",): (0.76, 0.86),
-    ("dev_o.jsonl",): (0.66, 0.84),
+    ("dev_o.jsonl",): (0.70, 0.85),
 }
 
 

@@ -243,6 +243,17 @@ def test_superlative_since_is_a_comparison_not_a_period() -> None:
     assert not current(ex) and [t.killed for t in ex.tallies] == [106]
 
 
+def test_an_earlier_report_dates_no_earlier_event() -> None:
+    """ "في وقت سابق" after "بعد أن كانت … قد" tells when an earlier count came, not the event."""
+    ex = run(
+        "أودى الانفجار الذي ضرب حي الميدان في دمشق اليوم بحياة 25 شخصاً، بعد أن كانت وكالة"
+        " سانا قد اكتفت في وقت سابق بالإشارة إلى وقوع ضحايا."
+    )
+    assert [i.killed for i in current(ex)] == [25]
+    ex = run("وكان خمسة أشخاص قد قتلوا في وقت سابق بانفجار عبوة ناسفة في حي الميدان بدمشق.")
+    assert not current(ex) and [i.killed for i in ex.incidents if i.background] == [5]
+
+
 def test_a_toll_reaching_a_figure_today_is_the_incident() -> None:
     ex = run("بلغت حصيلة الضحايا اليوم 14 قتيلاً بقصف مدفعي لقوات النظام على مدينة أريحا.")
     assert [i.killed for i in current(ex)] == [14]
