@@ -44,7 +44,7 @@ FLOORS = {
     # with the session's starting rules, 0.763 and 0.667 with its changes (dev_o's Homs
     # report read again joins the next siege day's shelling); then tuned on
     ("dev_n.jsonl",): (0.76, 0.86),
-    ("dev_o.jsonl",): (0.70, 0.85),
+    ("dev_o.jsonl",): (0.71, 0.86),
 }
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -316,3 +317,15 @@ def test_a_guessed_perpetrator_that_agrees_counts_half() -> None:
     assert named is not None and guessed is not None
     assert named.score - guessed.score == pytest.approx(0.5)
     assert "same perpetrator ISIS, guessed on one side" in guessed.reasons
+
+
+def test_a_massacre_named_by_both_reports_is_evidence() -> None:
+    """ "مجزرة الحولة" / "المجزرة التي شهدتها الحولة": the shipped rules count a massacre
+    named by both reports like a bus or a checkpoint both name."""
+    from stream.merge import _objects
+    from stream.rules import load_rules
+
+    shipped = load_rules(Path(__file__).resolve().parents[3] / "config" / "rules.yaml").merge
+    assert _objects("ارتفع عدد ضحايا المجزرة التي شهدتها الحولة", shipped)
+    assert _objects("مجزرة الحولة", shipped) == _objects("بالمجزرة في تلدو", shipped)
+    assert not _objects("قصف مدفعي على الحولة", shipped)
