@@ -563,3 +563,14 @@ def test_the_bloodiest_since_years_ago_is_a_comparison_not_a_period() -> None:
         "في مدينة دوما، ما يجعلها من أكثر الهجمات دموية منذ أكثر من أربع سنوات."
     )
     _news_not_tally(text, 96)
+
+
+def test_tens_more_bodies_do_not_replace_the_risen_toll() -> None:
+    """ "ليبلغ 183 قتيلاً …، إضافة إلى عشرات الجثث": "عشرات" is a round "tens" (10, vague);
+    it adds to a count but never replaces the precise figure the sentence just gave."""
+    text = (
+        "ارتفعت حصيلة القصف الذي استهدف قرية الطيبة بريف حمص أمس لتبلغ 183 قتيلاً بحسب "
+        "ناشطين، قالوا إنهم انتشلوا أكثر من مئة جثة من تحت الأنقاض، إضافة إلى عشرات الجثث "
+        "الأخرى في الحقول."
+    )
+    assert [i.killed for i in current(run(text))] == [183]
