@@ -204,8 +204,8 @@ def find_places(words: list[str], gaz: Gazetteer | None = None) -> list[PlaceMen
         start = m.start
         prev = words[m.start - 1] if m.start > 0 else ""
         prev_forms = _base(prev)
-        if _a_common_word(words, m.start, m.end, prev_forms, w):
-            continue
+        if _a_common_word(words, m.start, m.end, prev_forms, w) or prev_forms & w.street_words:
+            continue  # a common word, or a street's name ("شارع بغداد" in Damascus)
         # the place just before, when this one is joined to it by "و" ("دير الزور وحمص")
         joined_to = (
             out[-1] if out and out[-1].end == m.start and words[m.start].startswith("و") else None

@@ -178,6 +178,7 @@ class WordsFile(_File):
     road_words: WordSet
     road_adjectives: WordSet
     affiliation_words: WordSet
+    street_words: WordSet
     word_names: WordSet
     country_words: dict[str, WordSet]
     place_links: WordSet

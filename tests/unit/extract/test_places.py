@@ -384,3 +384,17 @@ def test_where_people_came_from_is_not_the_place_nor_its_governorate() -> None:
     ]
     (inc,) = current(run(text))
     assert inc.location is not None and inc.location.name_en == "Sadr City"
+
+
+def test_a_street_named_after_a_city_is_no_mention_of_it() -> None:
+    """ "شارع بغداد" in Damascus, "بشارع حلب" in Hama: the street's name, not the city (a
+    report of a Damascus bombing read at Baghdad would be keyed to Iraq)."""
+    from stream.extract.places import gazetteer
+
+    told = find_places(words_of("انفجرت سيارة مفخخة عند ساحة التحرير في شارع بغداد"), gazetteer())
+    assert [m.place.name_en for m in told] == []
+    told = find_places(words_of("سقطت قذيفة بشارع حلب في مدينة حماة"), gazetteer())
+    assert [m.place.name_en for m in told] == ["Hama"]
+    assert [m.place.name_en for m in find_places(words_of("انفجار في بغداد"), gazetteer())] == [
+        "Baghdad"
+    ]
