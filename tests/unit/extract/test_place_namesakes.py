@@ -66,3 +66,11 @@ def test_the_shipped_gazetteer_tells_baghdads_rusafa_from_raqqas() -> None:
     raqqa = find_places(words_of("هجوم على حاجز قرب الرصافة جنوبي الرقة"), gaz)
     assert baghdad[0].place.admin1 == "IQ-BG"
     assert raqqa[0].place.admin1 == "SY-RA"
+
+
+def test_the_shipped_gazetteer_tells_baghdads_husseiniya_from_deir_ez_zors() -> None:
+    gaz = gazetteer()
+    baghdad = find_places(words_of("انفجار دراجة مفخخة في سوق بالحسينية شمال شرقي بغداد"), gaz)
+    syria = find_places(words_of("قصف على بلدة الحسينية في ريف دير الزور"), gaz)
+    assert baghdad[0].place.admin1 == "IQ-BG"
+    assert syria[0].place.admin1 == "SY-DY"

@@ -398,3 +398,13 @@ def test_a_street_named_after_a_city_is_no_mention_of_it() -> None:
     assert [m.place.name_en for m in find_places(words_of("انفجار في بغداد"), gazetteer())] == [
         "Baghdad"
     ]
+
+
+def test_kiswah_is_a_place_where_a_place_is_expected_and_cloth_elsewhere() -> None:
+    """ "الكسوة" is also a word (clothing, the Kaaba's cover): a town after a preposition
+    ("على الكسوة", "قرب الكسوة") or with one attached, not in "توزيع الكسوة الشتوية"."""
+    from stream.extract.places import gazetteer
+
+    for text in ("غارات إسرائيلية على الكسوة", "قتلى قرب الكسوة", "انفجار بالكسوة"):
+        assert [m.place.name_en for m in find_places(words_of(text), gazetteer())] == ["Al-Kiswah"]
+    assert find_places(words_of("بدأ توزيع الكسوة الشتوية على الأسر"), gazetteer()) == []
