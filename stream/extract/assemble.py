@@ -150,10 +150,10 @@ def _add_tolls(doc: Document, inc: Assembled, casualties: list[Casualty], *, ris
             # same clause, same side: separate counts ("3 في … و2 في …"); or more of them
             # ("وقتل 3 مدنيين آخرين")
             inc.extra.append(cas)
-        elif cas.q.qualifier == "vague" and old.q.qualifier != "vague":
+        elif (rising or cas.value > old.value) and not (
             # "ليبلغ 227 قتيلاً …، إضافة إلى عشرات الجثث": a round "tens" replaces no count
-            pass
-        elif rising or cas.value > old.value:
+            cas.q.qualifier == "vague" and old.q.qualifier != "vague"
+        ):
             inc.tolls[key] = cas  # a rising or retold toll: the current figure
         inc.evidence_clauses.append(cas.clause)
 
